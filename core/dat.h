@@ -1,0 +1,176 @@
+/*
+ * The core's own structures.  Everything hangs off one Pebble
+ * instance (pb), so that a host can make and tear down as many
+ * instances as it likes, one at a time.
+ */
+
+typedef struct Area Area;
+typedef struct Auditent Auditent;
+typedef struct Auditlog Auditlog;
+typedef struct Class Class;
+typedef struct Grant Grant;
+typedef struct Pebble Pebble;
+typedef struct Rec Rec;
+typedef struct Span Span;
+
+enum {
+	PGSHIFT		= 12,
+	PGSIZE		= 1<<PGSHIFT,
+	QUANTUM		= 16,		/* alignment and smallest class */
+	MAXCLASS	= 64*1024,	/* larger allocations get whole pages */
+	NCLASS		= 96,
+	MAXSLOT		= 512,		/* slots in one run */
+	NBIN		= 128,		/* free page lists */
+	NCONF		= 4,
+	CONFLEN		= 24,
+	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
+};
+
+/* span kinds */
+enum {
+	Sfree	= 0,
+	Srun,		/* slots of one size class */
+	Slarge,		/* one allocation of whole pages */
+};
+
+/* area states */
+enum {
+	Aidle	= 0,
+	Alive,
+	Adying,
+};
+
+/* Rec.word: the id in the low bits, flags above */
+enum {
+	IDBITS	= 48,
+	Fperm	= 7ULL<<IDBITS,
+	Flive	= 1ULL<<(IDBITS+3),
+	Faudit	= 1ULL<<(IDBITS+4),
+	Fdirty	= 1ULL<<(IDBITS+5),	/* slot bytes not all zero */
+	Fshared	= 1ULL<<(IDBITS+6),	/* grants exist in span->grants */
+};
+#define RID(r)		((r)->word & ((1ULL<<IDBITS)-1))
+#define RPERM(r)	((int)(((r)->word & Fperm) >> IDBITS))
+
+/*
+ * One allocation, or a free slot.  Kept outside the arena, 24 bytes:
+ * an overflow of secret data cannot reach it.  Its owner is its
+ * span's area; its address is its slot's plus head.
+ */
+struct Rec {
+	uvlong	time;
+	uvlong	word;
+	uint	head;		/* bytes released from the front */
+	uint	size;		/* bytes charged */
+};
+
+struct Grant {
+	Grant	*next;		/* span->grants, under the owner's lock */
+	Grant	*hnext;		/* holder->held, under holder->heldlk */
+	Grant	*hprev;
+	Area	*owner;		/* changes only at inheritance (atomic) */
+	Area	*holder;
+	Span	*span;
+	int	idx;		/* slot in span */
+	int	perm;
+};
+
+/*
+ * A run of pages.  Span structures are never freed while the instance
+ * lives, so a reader that loaded one from the page map may lock its
+ * area and look again.
+ */
+struct Span {
+	uintptr	base;
+	ulong	npage;
+	int	kind;
+	int	class;
+	Area	*area;		/* owner, nil when free (atomic) */
+	Span	*next;		/* free bin, or area's partial list */
+	Span	*prev;
+	Span	*anext;		/* area's list of all its spans */
+	Span	*aprev;
+	Rec	*rec;		/* nslot records */
+	uvlong	*freemap;	/* bit set: slot free */
+	Grant	*grants;
+	ushort	nslot;
+	ushort	nfree;
+	ushort	hint;		/* freemap word to look in first */
+	uchar	dirty;		/* free span: contents may not be zero */
+	uchar	inpartial;
+	usize	metasize;	/* bytes of rec and freemap */
+};
+
+struct Class {
+	uint	size;
+	ushort	npage;
+	ushort	nslot;
+	uvlong	magic;		/* (off*magic)>>32 == off/size */
+};
+
+struct Area {
+	SecureRamdisk	rd;	/* rd.lock guards all but held and state changes */
+	PebbleBudget	budget;
+	int	state;		/* Alive etc, changed under rd.lock and heldlk */
+	int	audit;		/* pebble.secure.audit */
+	Span	*runs[NCLASS];	/* runs with free slots */
+	Span	*spans;		/* everything this area owns */
+	uvlong	idnext;
+	uvlong	idlim;
+	usize	slotbytes;	/* heap bytes its live allocations occupy */
+	Lock	heldlk;
+	Grant	*held;		/* grants this proc holds on others' memory */
+	char	conf[NCONF][CONFLEN];
+	uchar	key[32];	/* pager's, from host entropy */
+	uvlong	nonce;
+};
+
+struct Auditent {
+	uvlong	seq;		/* 0 while being written */
+	uvlong	time;
+	uvlong	id;
+	Proc	*proc;
+	ulong	pid;
+	ulong	peer;
+	usize	size;
+	int	op;
+	int	result;
+	int	perms;
+};
+
+struct Auditlog {
+	Auditent	*ring;
+	uvlong	n;
+	uvlong	head;		/* entries ever logged (atomic) */
+};
+
+struct Pebble {
+	Pebbleconf	conf;
+	uchar	*arena;
+	usize	size;
+	ulong	npage;
+	int	locked;
+	Span	**pagemap;	/* page -> span, atomic */
+	Lock	heaplk;		/* the free page lists */
+	Span	*bin[NBIN];
+	uvlong	binmap[NBIN/64];
+	ulong	freepages;
+	Span	*spare;		/* unused Span structures */
+	Span	**chunks;	/* what to give back at shutdown */
+	int	nchunk;
+	Area	*areas;
+	ulong	*maps;		/* storage for every area's access_map */
+	int	mapwords;
+	Auditlog	audit;
+	uvlong	idnext;		/* atomic, in IDBLOCKs */
+	usize	metabytes;	/* atomic */
+	uvlong	pagedout;	/* atomic */
+	uchar	*pgout;		/* page -> 1 when its contents are in swap */
+	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */
+	uchar	*pgbuf;		/* the pager's ciphertext, never plaintext */
+	ulong	hand;		/* the pager's clock */
+	Lock	pagerlk;
+};
+
+extern Pebble	*pb;
+extern Class	classes[NCLASS];

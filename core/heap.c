@@ -1,0 +1,337 @@
+/*
+ * The secure heap's pages.  The arena is one block from the host;
+ * this file hands out runs of whole pages (spans) to the slab layer
+ * and to large allocations.
+ *
+ * Design: a two-level segregated fit over page counts, as in TLSF.
+ * Free spans sit in bins: exact counts below 64 pages, four bins per
+ * power of two above.  A bitmap finds the first non-empty bin that is
+ * certain to fit, so getting and putting pages take bounded time
+ * however many spans are live.  Freed spans coalesce with their
+ * neighbours, found through the page map.  All bookkeeping (spans,
+ * the page map) lives outside the arena.  Free spans remember whether
+ * they may hold old bytes (dirty); pages are zeroed before anyone
+ * gets them, never after.
+ *
+ * heaplk is the only lock here and is taken only when an area needs
+ * a new run or gives one back, never on an ordinary alloc or free.
+ */
+#include "pebble.h"
+#include "dat.h"
+#include "fns.h"
+
+enum {
+	NEXACT	= 64,
+	SPANCHUNK	= 256,
+};
+
+static int
+binof(ulong n)
+{
+	int fl;
+
+	if(n < NEXACT)
+		return n;
+	fl = 63 - __builtin_clzl(n);
+	return NEXACT + (fl-6)*4 + ((n >> (fl-2)) & 3);
+}
+
+/* the first bin every span of which holds n pages */
+static int
+fitbin(ulong n)
+{
+	int fl;
+
+	if(n < NEXACT)
+		return n;
+	fl = 63 - __builtin_clzl(n);
+	n += (1UL << (fl-2)) - 1;
+	return binof(n);
+}
+
+static Span*
+newspan(void)
+{
+	Span *s, **nc;
+	int i;
+
+	if(pb->spare == nil){
+		s = metaalloc(SPANCHUNK*sizeof(Span));
+		if(s == nil)
+			return nil;
+		nc = metaalloc((pb->nchunk+1)*sizeof(Span*));
+		if(nc == nil){
+			metafree(s, SPANCHUNK*sizeof(Span));
+			return nil;
+		}
+		memmove(nc, pb->chunks, pb->nchunk*sizeof(Span*));
+		if(pb->chunks != nil)
+			metafree(pb->chunks, pb->nchunk*sizeof(Span*));
+		pb->chunks = nc;
+		pb->chunks[pb->nchunk++] = s;
+		for(i = 0; i < SPANCHUNK; i++){
+			s[i].next = pb->spare;
+			pb->spare = &s[i];
+		}
+	}
+	s = pb->spare;
+	pb->spare = s->next;
+	memset(s, 0, sizeof *s);
+	return s;
+}
+
+static void
+oldspan(Span *s)
+{
+	s->kind = Sfree;
+	s->npage = 0;
+	s->next = pb->spare;
+	pb->spare = s;
+}
+
+static void
+setmap(Span *s, ulong first, ulong n)
+{
+	ulong pg, i;
+
+	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
+	for(i = first; i < first+n; i++)
+		ATOMSTORE(&pb->pagemap[pg+i], s);
+}
+
+/* free spans need only their end pages mapped, for coalescing */
+static void
+mapends(Span *s)
+{
+	setmap(s, 0, 1);
+	setmap(s, s->npage-1, 1);
+}
+
+static void
+binput(Span *s)
+{
+	int b;
+
+	s->kind = Sfree;
+	ATOMSTORE(&s->area, (Area*)nil);
+	b = binof(s->npage);
+	s->prev = nil;
+	s->next = pb->bin[b];
+	if(s->next != nil)
+		s->next->prev = s;
+	pb->bin[b] = s;
+	pb->binmap[b/64] |= 1ULL << (b%64);
+	pb->freepages += s->npage;
+	mapends(s);
+}
+
+static void
+binremove(Span *s)
+{
+	int b;
+
+	b = binof(s->npage);
+	if(s->prev != nil)
+		s->prev->next = s->next;
+	else
+		pb->bin[b] = s->next;
+	if(s->next != nil)
+		s->next->prev = s->prev;
+	if(pb->bin[b] == nil)
+		pb->binmap[b/64] &= ~(1ULL << (b%64));
+	s->next = s->prev = nil;
+	pb->freepages -= s->npage;
+}
+
+static int
+firstbin(int b)
+{
+	int w;
+	uvlong m;
+
+	for(w = b/64; w < NBIN/64; w++){
+		m = pb->binmap[w];
+		if(w == b/64)
+			m &= ~0ULL << (b%64);
+		if(m != 0)
+			return w*64 + __builtin_ctzll(m);
+	}
+	return -1;
+}
+
+static Span*
+takespan(ulong n)
+{
+	int b;
+	Span *s;
+
+	b = fitbin(n);
+	if(b >= NBIN)
+		return nil;
+	b = firstbin(b);
+	if(b < 0)
+		return nil;
+	s = pb->bin[b];
+	while(s != nil && s->npage < n)	/* only exact bins can hold short spans */
+		s = s->next;
+	return s;
+}
+
+/*
+ * A span of n zeroed pages, owned by nobody yet, its page map set;
+ * nil if the heap has no such run or no span structure can be had.
+ */
+Span*
+pageget(ulong npage)
+{
+	Span *s, *rest;
+
+	if(npage == 0 || npage > pb->npage)
+		return nil;
+	lock(&pb->heaplk);
+	s = takespan(npage);
+	if(s == nil){
+		unlock(&pb->heaplk);
+		return nil;
+	}
+	rest = nil;
+	if(s->npage > npage && (rest = newspan()) == nil){
+		unlock(&pb->heaplk);
+		return nil;
+	}
+	binremove(s);
+	if(rest != nil){
+		rest->base = s->base + (npage << PGSHIFT);
+		rest->npage = s->npage - npage;
+		rest->dirty = s->dirty;
+		s->npage = npage;
+		binput(rest);
+	}
+	setmap(s, 0, npage);
+	unlock(&pb->heaplk);
+	if(s->dirty){
+		zero((void*)s->base, npage << PGSHIFT);
+		s->dirty = 0;
+	}
+	return s;
+}
+
+/* give pages back; their owner has already dropped them */
+void
+pageput(Span *s)
+{
+	Span *n;
+	ulong pg;
+
+	lock(&pb->heaplk);
+	s->kind = Sfree;
+	s->grants = nil;
+	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
+	if(pg > 0){
+		n = ATOMLOAD(&pb->pagemap[pg-1]);
+		if(n != nil && n->kind == Sfree && n->npage > 0 && n->base + (n->npage<<PGSHIFT) == s->base){
+			binremove(n);
+			n->npage += s->npage;
+			n->dirty |= s->dirty;
+			oldspan(s);
+			s = n;
+		}
+	}
+	pg = ((s->base - (uintptr)pb->arena) >> PGSHIFT) + s->npage;
+	if(pg < pb->npage){
+		n = ATOMLOAD(&pb->pagemap[pg]);
+		if(n != nil && n->kind == Sfree && n->npage > 0 && n->base == s->base + (s->npage<<PGSHIFT)){
+			binremove(n);
+			s->npage += n->npage;
+			s->dirty |= n->dirty;
+			oldspan(n);
+		}
+	}
+	binput(s);
+	unlock(&pb->heaplk);
+}
+
+Span*
+addrspan(uintptr a)
+{
+	uintptr base;
+
+	base = (uintptr)pb->arena;
+	if(a < base || a >= base + pb->size)
+		return nil;
+	return ATOMLOAD(&pb->pagemap[(a - base) >> PGSHIFT]);
+}
+
+void
+setspanarea(Span *s, Area *a)
+{
+	ATOMSTORE(&s->area, a);
+}
+
+Area*
+spanarea(Span *s)
+{
+	return ATOMLOAD(&s->area);
+}
+
+usize
+largestfree(void)
+{
+	int b;
+	ulong best;
+	Span *s;
+
+	best = 0;
+	lock(&pb->heaplk);
+	for(b = NBIN-1; b >= 0; b--)
+		if(pb->bin[b] != nil)
+			break;
+	if(b >= 0)
+		for(s = pb->bin[b]; s != nil; s = s->next)
+			if(s->npage > best)
+				best = s->npage;
+	unlock(&pb->heaplk);
+	return (usize)best << PGSHIFT;
+}
+
+int
+heapinit(usize size)
+{
+	Span *s;
+
+	pb->size = size;
+	pb->npage = size >> PGSHIFT;
+	pb->arena = hostarena(size, &pb->locked);
+	if(pb->arena == nil)
+		return -1;
+	pb->pagemap = metaalloc(pb->npage * sizeof(Span*));
+	pb->pgout = metaalloc(pb->npage);
+	if(pb->pagemap == nil || pb->pgout == nil)
+		return -1;
+	s = newspan();
+	if(s == nil)
+		return -1;
+	s->base = (uintptr)pb->arena;
+	s->npage = pb->npage;
+	binput(s);
+	return 0;
+}
+
+void
+heapfree(void)
+{
+	int i;
+
+	if(pb->arena != nil){
+		secwipe(pb->arena, pb->size);
+		hostarenafree(pb->arena, pb->size);
+	}
+	if(pb->pagemap != nil)
+		metafree(pb->pagemap, pb->npage * sizeof(Span*));
+	if(pb->pgout != nil)
+		metafree(pb->pgout, pb->npage);
+	for(i = 0; i < pb->nchunk; i++)
+		metafree(pb->chunks[i], SPANCHUNK*sizeof(Span));
+	if(pb->chunks != nil)
+		metafree(pb->chunks, pb->nchunk*sizeof(Span*));
+}

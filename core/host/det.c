@@ -1,0 +1,265 @@
+/*
+ * The deterministic host (see det.h).  Every block the core takes is
+ * threaded on a list, so a test can see what is outstanding after a
+ * teardown and a simulated crash dump can walk exactly what a kernel
+ * dump would hold: the core's metadata, never the arena.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "det.h"
+#include "swap.h"
+
+typedef struct Blk Blk;
+struct Blk {
+	Blk	*next;
+	Blk	*prev;
+	usize	n;
+	usize	pad;	/* keeps what follows 16-byte aligned */
+};
+
+char	hosteve[KNAMELEN] = "eve";
+
+static Blk	blocks = { &blocks, &blocks, 0, 0 };
+static Lock	blklk;
+static long	nblock;
+static usize	nbytes;
+static long	nmalloc;
+static long	failat;
+static long	failevery;
+static long	nswapout;
+static long	swapfailat;
+static uvlong	vclock;
+static uvlong	rngstate;
+static Lock	rnglk;
+
+void
+detreset(uvlong seed)
+{
+	__atomic_store_n(&vclock, 0, __ATOMIC_RELAXED);
+	lock(&rnglk);
+	rngstate = seed;
+	unlock(&rnglk);
+	failat = failevery = swapfailat = 0;
+	nmalloc = nswapout = 0;
+	swapclear();
+}
+
+void
+detsetclock(uvlong ns)
+{
+	__atomic_store_n(&vclock, ns, __ATOMIC_RELAXED);
+}
+
+void
+detadvance(uvlong ns)
+{
+	__atomic_add_fetch(&vclock, ns, __ATOMIC_RELAXED);
+}
+
+uvlong
+detclock(void)
+{
+	return __atomic_load_n(&vclock, __ATOMIC_RELAXED);
+}
+
+uvlong
+hostnsec(void)
+{
+	return detclock();
+}
+
+/* splitmix64: small, seedable, good enough for keys nobody attacks */
+void
+hostrand(void *buf, usize n)
+{
+	uchar *p;
+	uvlong z;
+	usize i;
+
+	z = 0;
+	p = buf;
+	lock(&rnglk);
+	for(i = 0; i < n; i++){
+		if(i % 8 == 0){
+			z = (rngstate += 0x9e3779b97f4a7c15ULL);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			z ^= z >> 31;
+		}
+		p[i] = z >> (8*(i%8));
+	}
+	unlock(&rnglk);
+}
+
+void
+hostpanic(char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
+void
+detfailmalloc(long n)
+{
+	lock(&blklk);
+	failat = n > 0 ? nmalloc + n : 0;
+	unlock(&blklk);
+}
+
+void
+detfailmallocevery(long n)
+{
+	lock(&blklk);
+	failevery = n;
+	unlock(&blklk);
+}
+
+long
+detmallocs(void)
+{
+	return __atomic_load_n(&nmalloc, __ATOMIC_RELAXED);
+}
+
+usize
+detmetabytes(void)
+{
+	return __atomic_load_n(&nbytes, __ATOMIC_RELAXED);
+}
+
+long
+detblocks(void)
+{
+	return __atomic_load_n(&nblock, __ATOMIC_RELAXED);
+}
+
+static int
+shouldfail(void)
+{
+	nmalloc++;
+	if(failat != 0 && nmalloc == failat){
+		failat = 0;
+		return 1;
+	}
+	return failevery > 0 && nmalloc % failevery == 0;
+}
+
+void*
+hostmalloc(usize n)
+{
+	Blk *b;
+
+	lock(&blklk);
+	if(shouldfail()){
+		unlock(&blklk);
+		return nil;
+	}
+	unlock(&blklk);
+	b = malloc(sizeof *b + n);
+	if(b == nil)
+		return nil;
+	b->n = n;
+	lock(&blklk);
+	b->next = blocks.next;
+	b->prev = &blocks;
+	blocks.next->prev = b;
+	blocks.next = b;
+	nblock++;
+	nbytes += n;
+	unlock(&blklk);
+	return b+1;
+}
+
+void
+hostfree(void *p, usize n)
+{
+	Blk *b;
+
+	if(p == nil)
+		return;
+	b = (Blk*)p - 1;
+	if(b->n != n)
+		hostpanic("det: hostfree size differs from hostmalloc's");
+	lock(&blklk);
+	b->prev->next = b->next;
+	b->next->prev = b->prev;
+	nblock--;
+	nbytes -= n;
+	unlock(&blklk);
+	free(b);
+}
+
+void
+detdump(void (*fn)(void*, usize, void*), void *arg)
+{
+	Blk *b;
+
+	for(b = blocks.next; b != &blocks; b = b->next)
+		fn(b+1, b->n, arg);
+}
+
+void*
+hostarena(usize size, int *locked)
+{
+	void *p;
+
+	*locked = 0;	/* plain memory: nothing pins it, and we say so */
+	p = aligned_alloc(4096, size);
+	if(p != nil)
+		memset(p, 0, size);
+	return p;
+}
+
+void
+hostarenafree(void *base, usize size)
+{
+	free(base);
+}
+
+void
+detfailswap(long n)
+{
+	lock(&blklk);
+	swapfailat = n > 0 ? nswapout + n : 0;
+	unlock(&blklk);
+}
+
+int
+hostswapout(uvlong key, void *buf, usize n)
+{
+	int fail;
+
+	lock(&blklk);
+	nswapout++;
+	fail = swapfailat != 0 && nswapout == swapfailat;
+	if(fail)
+		swapfailat = 0;
+	unlock(&blklk);
+	if(fail)
+		return -1;
+	return swapput(key, buf, n);
+}
+
+int
+hostswapin(uvlong key, void *buf, usize n)
+{
+	return swapget(key, buf, n);
+}
+
+void
+hostswapdrop(uvlong key)
+{
+	swapdel(key);
+}
+
+int
+detswapcount(void)
+{
+	return swapcount();
+}
+
+int
+detswapread(int i, uvlong *key, uchar **buf, usize *n)
+{
+	return swapread(i, key, buf, n);
+}

@@ -1,0 +1,116 @@
+/*
+ * The POSIX host (see posix.h).  If mlock fails (RLIMIT_MEMLOCK) the
+ * arena is still used, and the core's system statistics say locked 0:
+ * a host never claims a pinning it did not get.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include "posix.h"
+#include "swap.h"
+
+char	hosteve[KNAMELEN] = "eve";
+static int	locked;
+
+uvlong
+hostnsec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uvlong)ts.tv_sec*1000000000ULL + ts.tv_nsec;
+}
+
+void
+hostrand(void *buf, usize n)
+{
+	uchar *p;
+	ssize_t r;
+
+	for(p = buf; n > 0; p += r, n -= r){
+		r = getrandom(p, n, 0);
+		if(r < 0)
+			hostpanic("posix: getrandom failed");
+	}
+}
+
+void
+hostpanic(char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
+void*
+hostmalloc(usize n)
+{
+	return malloc(n);
+}
+
+void
+hostfree(void *p, usize n)
+{
+	free(p);
+}
+
+void*
+hostarena(usize size, int *lockedp)
+{
+	uchar *p;
+	usize pg;
+
+	pg = sysconf(_SC_PAGESIZE);
+	p = mmap(nil, size + 2*pg, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+	if(p == MAP_FAILED)
+		return nil;
+	if(mprotect(p, pg, PROT_NONE) < 0 || mprotect(p + pg + size, pg, PROT_NONE) < 0){
+		munmap(p, size + 2*pg);
+		return nil;
+	}
+	p += pg;
+	madvise(p, size, MADV_DONTDUMP);
+	madvise(p, size, MADV_DONTFORK);
+	locked = mlock(p, size) == 0;
+	*lockedp = locked;
+	return p;
+}
+
+void
+hostarenafree(void *base, usize size)
+{
+	usize pg;
+
+	pg = sysconf(_SC_PAGESIZE);
+	if(locked)
+		munlock(base, size);
+	munmap((uchar*)base - pg, size + 2*pg);
+}
+
+int
+posixlocked(void)
+{
+	return locked;
+}
+
+int
+hostswapout(uvlong key, void *buf, usize n)
+{
+	return swapput(key, buf, n);
+}
+
+int
+hostswapin(uvlong key, void *buf, usize n)
+{
+	return swapget(key, buf, n);
+}
+
+void
+hostswapdrop(uvlong key)
+{
+	swapdel(key);
+}

@@ -1,0 +1,174 @@
+/*
+ * The pager.  Under heap pressure a host asks for pages back
+ * (pebble_secure_pageout); only pages of areas with encryption on may
+ * go, and they go only as ciphertext: ChaCha20 under the area's key
+ * (from host entropy at attach, wiped at detach) with a fresh nonce
+ * per page-out, so no nonce is used twice under one key.  The page in
+ * the arena is wiped once its ciphertext is in swap, and brought back
+ * and decrypted in place on the next touch.  Areas with encryption
+ * off are pinned: the pager never looks at them.
+ *
+ * Victims are chosen by a clock hand over the arena, skipping areas
+ * whose lock is busy: the pager never waits for a proc.
+ *
+ * pgout[pg] is set and cleared under the owning area's write lock;
+ * readers holding the read lock may test it.
+ */
+#include "pebble.h"
+#include "dat.h"
+#include "fns.h"
+
+/* bring page pg back; the owner's write lock is held */
+static void
+pagein1(ulong pg)
+{
+	Span *s;
+	Area *a;
+	uchar *p;
+
+	s = ATOMLOAD(&pb->pagemap[pg]);
+	a = spanarea(s);
+	p = pb->arena + ((uintptr)pg << PGSHIFT);
+	if(hostswapin(pg, p, PGSIZE) < 0)
+		hostpanic("pebble: swap lost a page");
+	chacha20(p, p, PGSIZE, a->key, pb->pgnonce[pg], 0);
+	hostswapdrop(pg);
+	ATOMSTORE(&pb->pgout[pg], 0);
+	ATOMADD(&pb->pagedout, -1);
+}
+
+static int
+pagerange(uintptr v, usize n, ulong *first, ulong *last)
+{
+	uintptr base;
+
+	base = (uintptr)pb->arena;
+	if(n == 0 || v < base || v - base >= pb->size)
+		return 0;
+	*first = (v - base) >> PGSHIFT;
+	*last = (v - base + n - 1) >> PGSHIFT;
+	if(*last >= pb->npage)
+		*last = pb->npage - 1;
+	return 1;
+}
+
+void
+pagein(uintptr v, usize n)
+{
+	ulong pg, last;
+
+	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+		return;
+	for(; pg <= last; pg++)
+		if(ATOMLOAD(&pb->pgout[pg]))
+			pagein1(pg);
+}
+
+/* does touching [v, v+n) need a page from swap? */
+int
+pagetouch(uintptr v, usize n)
+{
+	ulong pg, last;
+
+	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+		return 0;
+	for(; pg <= last; pg++)
+		if(ATOMLOAD(&pb->pgout[pg]))
+			return 1;
+	return 0;
+}
+
+/* the pages are being given up: their swap copies go unread */
+void
+pagerdrop(uintptr v, usize n)
+{
+	ulong pg, last;
+
+	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+		return;
+	for(; pg <= last; pg++)
+		if(ATOMLOAD(&pb->pgout[pg])){
+			hostswapdrop(pg);
+			ATOMSTORE(&pb->pgout[pg], 0);
+			ATOMADD(&pb->pagedout, -1);
+		}
+}
+
+void
+pageinall(Area *a)
+{
+	Span *s;
+
+	for(s = a->spans; s != nil; s = s->anext)
+		pagein(s->base, s->npage << PGSHIFT);
+}
+
+/* send page pg of a's to swap; a's write lock is held */
+static int
+pageout1(Area *a, ulong pg)
+{
+	uchar *p;
+	uvlong nonce;
+
+	p = pb->arena + ((uintptr)pg << PGSHIFT);
+	nonce = ++a->nonce;
+	chacha20(pb->pgbuf, p, PGSIZE, a->key, nonce, 0);
+	if(hostswapout(pg, pb->pgbuf, PGSIZE) < 0)
+		return 0;
+	pb->pgnonce[pg] = nonce;
+	secwipe(p, PGSIZE);
+	ATOMSTORE(&pb->pgout[pg], 1);
+	ATOMADD(&pb->pagedout, 1);
+	return 1;
+}
+
+/* is page pg in use by an area that lets it go? a's lock is held */
+static int
+evictable(Area *a, Span *s, ulong pg)
+{
+	uintptr v;
+
+	v = (uintptr)pb->arena + ((uintptr)pg << PGSHIFT);
+	return a->state == Alive && a->rd.encrypted && spanarea(s) == a
+		&& s->kind != Sfree && v >= s->base && v < s->base + (s->npage << PGSHIFT)
+		&& !ATOMLOAD(&pb->pgout[pg]);
+}
+
+int
+pebble_secure_pageout(usize npages)
+{
+	ulong pg, scanned;
+	usize n;
+	Span *s;
+	Area *a;
+
+	if(pb == nil)
+		return PEBBLE_ERR_INVALID;
+	lock(&pb->pagerlk);
+	n = 0;
+	for(scanned = 0; scanned < pb->npage && n < npages; scanned++){
+		pg = pb->hand;
+		pb->hand = (pg + 1) % pb->npage;
+		s = ATOMLOAD(&pb->pagemap[pg]);
+		if(s == nil || (a = spanarea(s)) == nil || !canwlock(&a->rd.lock))
+			continue;
+		if(evictable(a, s, pg))
+			n += pageout1(a, pg);
+		wunlock(&a->rd.lock);
+	}
+	unlock(&pb->pagerlk);
+	return n;
+}
+
+/* at teardown: nothing of this instance stays in swap */
+void
+pagerfree(void)
+{
+	ulong pg;
+
+	if(pb->pgout == nil)
+		return;
+	for(pg = 0; pg < pb->npage; pg++)
+		if(pb->pgout[pg])
+			hostswapdrop(pg);
+}

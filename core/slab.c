@@ -1,0 +1,277 @@
+/*
+ * Slots within an area's runs.  Each area owns its runs outright, the
+ * way a Plan 9 process owns its segments: allocating and freeing touch
+ * only the area (under its lock) and its runs, so two procs never
+ * contend unless the heap must find pages.  An area keeps one empty
+ * run per class to absorb alloc/free churn; the rest go back to the
+ * heap at once, and those kept go back when the heap runs short.
+ *
+ * Free slots are zero unless marked dirty (freed with auto_wipe off);
+ * a dirty slot is zeroed when it is handed out, never later.
+ */
+#include "pebble.h"
+#include "dat.h"
+#include "fns.h"
+
+void
+areaspan(Area *a, Span *s)
+{
+	s->aprev = nil;
+	s->anext = a->spans;
+	if(a->spans != nil)
+		a->spans->aprev = s;
+	a->spans = s;
+	setspanarea(s, a);
+}
+
+void
+unareaspan(Area *a, Span *s)
+{
+	if(s->aprev != nil)
+		s->aprev->anext = s->anext;
+	else
+		a->spans = s->anext;
+	if(s->anext != nil)
+		s->anext->aprev = s->aprev;
+	s->anext = s->aprev = nil;
+}
+
+void
+partialin(Area *a, Span *s)
+{
+	Span **h;
+
+	h = &a->runs[s->class];
+	s->prev = nil;
+	s->next = *h;
+	if(*h != nil)
+		(*h)->prev = s;
+	*h = s;
+	s->inpartial = 1;
+}
+
+void
+partialout(Area *a, Span *s)
+{
+	if(s->prev != nil)
+		s->prev->next = s->next;
+	else
+		a->runs[s->class] = s->next;
+	if(s->next != nil)
+		s->next->prev = s->prev;
+	s->next = s->prev = nil;
+	s->inpartial = 0;
+}
+
+/* the heap may be short because areas hold empty runs: ask for them back */
+static Span*
+getpages(Area *a, ulong npage)
+{
+	Span *s;
+
+	s = pageget(npage);
+	if(s == nil){
+		reclaim(a);
+		s = pageget(npage);
+	}
+	return s;
+}
+
+static Span*
+newrun(Area *a, int c)
+{
+	Class *k;
+	Span *s;
+	usize msize;
+	uchar *m;
+	int i;
+
+	k = &classes[c];
+	msize = k->nslot*sizeof(Rec) + (k->nslot+63)/64*sizeof(uvlong);
+	m = metaalloc(msize);
+	if(m == nil)
+		return nil;
+	s = getpages(a, k->npage);
+	if(s == nil){
+		metafree(m, msize);
+		return nil;
+	}
+	memset(m, 0, msize);
+	s->kind = Srun;
+	s->class = c;
+	s->rec = (Rec*)m;
+	s->freemap = (uvlong*)(m + k->nslot*sizeof(Rec));
+	s->metasize = msize;
+	s->nslot = k->nslot;
+	s->nfree = k->nslot;
+	s->hint = 0;
+	for(i = 0; i < k->nslot; i++)
+		s->freemap[i/64] |= 1ULL << (i%64);
+	areaspan(a, s);
+	partialin(a, s);
+	return s;
+}
+
+static Span*
+newlarge(Area *a, usize n)
+{
+	Span *s;
+	Rec *r;
+
+	r = metaalloc(sizeof(Rec));
+	if(r == nil)
+		return nil;
+	s = getpages(a, (n + PGSIZE-1) >> PGSHIFT);
+	if(s == nil){
+		metafree(r, sizeof(Rec));
+		return nil;
+	}
+	memset(r, 0, sizeof *r);
+	s->kind = Slarge;
+	s->class = -1;
+	s->rec = r;
+	s->metasize = sizeof(Rec);
+	s->nslot = 1;
+	s->nfree = 0;
+	areaspan(a, s);
+	return s;
+}
+
+static uint
+takeslot(Span *s)
+{
+	int w, nw;
+	uint i;
+
+	nw = (s->nslot+63)/64;
+	for(w = s->hint; s->freemap[w] == 0; w = (w+1) % nw)
+		;
+	s->hint = w;
+	i = w*64 + __builtin_ctzll(s->freemap[w]);
+	s->freemap[w] &= ~(1ULL << (i%64));
+	s->nfree--;
+	return i;
+}
+
+/*
+ * A zeroed slot for n bytes in a's runs, or nil (NOMEM).  The caller
+ * holds a's lock and fills in the record.
+ */
+Rec*
+slotalloc(Area *a, usize n, Span **sp, uint *ip)
+{
+	Span *s;
+	Rec *r;
+	uint i;
+	int c;
+
+	c = sizeclass(n);
+	if(c < 0){
+		s = newlarge(a, n);
+		if(s == nil)
+			return nil;
+		i = 0;
+	}else{
+		s = a->runs[c];
+		if(s == nil && (s = newrun(a, c)) == nil)
+			return nil;
+		i = takeslot(s);
+		if(s->nfree == 0)
+			partialout(a, s);
+	}
+	r = &s->rec[i];
+	if(r->word & Fdirty){
+		pagein(slotaddr(s, i), slotsize(s));
+		zero((void*)slotaddr(s, i), slotsize(s));
+	}
+	r->word = 0;
+	a->slotbytes += slotsize(s);
+	*sp = s;
+	*ip = i;
+	return r;
+}
+
+/* give a span back to the heap, remembering whether it is dirty */
+void
+spanrelease(Area *a, Span *s)
+{
+	int i;
+
+	if(s->inpartial)
+		partialout(a, s);
+	unareaspan(a, s);
+	for(i = 0; i < s->nslot; i++)
+		if(s->rec[i].word & Fdirty)
+			s->dirty = 1;
+	pagerdrop(s->base, s->npage << PGSHIFT);
+	metafree(s->rec, s->metasize);
+	s->rec = nil;
+	s->freemap = nil;
+	setspanarea(s, nil);
+	pageput(s);
+}
+
+/* slot i of s is no longer an allocation; the caller has wiped or marked it */
+void
+slotfree(Area *a, Span *s, uint i)
+{
+	Span *o;
+
+	a->slotbytes -= slotsize(s);
+	s->rec[i].word &= Fdirty;
+	if(s->kind == Slarge){
+		spanrelease(a, s);
+		return;
+	}
+	s->freemap[i/64] |= 1ULL << (i%64);
+	s->nfree++;
+	if(s->nfree == 1)
+		partialin(a, s);
+	if(s->nfree == s->nslot){
+		/* keep one empty run of a class, release the others */
+		o = s->next != nil ? s->next : s->prev;
+		if(o != nil)
+			spanrelease(a, s);
+	}
+}
+
+/* release a's empty runs; the caller holds a's lock */
+static void
+dropempty(Area *a)
+{
+	int c;
+	Span *s, *n;
+
+	for(c = 0; c < NCLASS; c++)
+		for(s = a->runs[c]; s != nil; s = n){
+			n = s->next;
+			if(s->nfree == s->nslot)
+				spanrelease(a, s);
+		}
+}
+
+/* heap exhaustion: take back every empty run no one is busy with */
+void
+reclaim(Area *self)
+{
+	int i;
+	Area *a;
+
+	dropempty(self);
+	for(i = 0; i < pb->conf.nproc; i++){
+		a = &pb->areas[i];
+		if(a == self || ATOMLOAD(&a->state) != Alive)
+			continue;
+		if(canwlock(&a->rd.lock)){
+			if(a->state == Alive)
+				dropempty(a);
+			wunlock(&a->rd.lock);
+		}
+	}
+}
+
+void
+emptyruns(Area *a)
+{
+	dropempty(a);
+}
