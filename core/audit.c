@@ -13,8 +13,14 @@
 #include "dat.h"
 #include "fns.h"
 
-#define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
-#define LD(f)		__atomic_load_n(&(f), __ATOMIC_RELAXED)
+/*
+ * A seqlock without fences: each field is stored with release and
+ * loaded with acquire, so a reader that sees any field of a newer
+ * entry also sees the zeroed seq stored before it, and its second
+ * look at seq (after the acquiring loads) catches the change.
+ */
+#define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
+#define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
 
 int
 auditinit(int n)
@@ -44,8 +50,7 @@ auditlog(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result
 		return;
 	k = __atomic_fetch_add(&pb->audit.head, 1, __ATOMIC_RELAXED);
 	e = &pb->audit.ring[k % pb->audit.n];
-	STR(e->seq, 0);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
 	STR(e->time, hostnsec());
 	STR(e->id, RID(r));
 	STR(e->proc, by);
@@ -84,8 +89,7 @@ readent(uvlong k, Auditent *out)
 	out->op = LD(e->op);
 	out->result = LD(e->result);
 	out->perms = LD(e->perms);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return LD(e->seq) == seq;
+	return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq;
 }
 
 int

@@ -64,9 +64,10 @@ newspan(void)
 			metafree(s, SPANCHUNK*sizeof(Span));
 			return nil;
 		}
-		memmove(nc, pb->chunks, pb->nchunk*sizeof(Span*));
-		if(pb->chunks != nil)
+		if(pb->chunks != nil){
+			memmove(nc, pb->chunks, pb->nchunk*sizeof(Span*));
 			metafree(pb->chunks, pb->nchunk*sizeof(Span*));
+		}
 		pb->chunks = nc;
 		pb->chunks[pb->nchunk++] = s;
 		for(i = 0; i < SPANCHUNK; i++){
@@ -305,9 +306,13 @@ heapinit(usize size)
 	if(pb->arena == nil)
 		return -1;
 	pb->pagemap = metaalloc(pb->npage * sizeof(Span*));
-	pb->pgout = metaalloc(pb->npage);
-	if(pb->pagemap == nil || pb->pgout == nil)
+	if(pb->pagemap == nil)
 		return -1;
+	memset(pb->pagemap, 0, pb->npage * sizeof(Span*));
+	pb->pgout = metaalloc(pb->npage);
+	if(pb->pgout == nil)
+		return -1;
+	memset(pb->pgout, 0, pb->npage);
 	s = newspan();
 	if(s == nil)
 		return -1;

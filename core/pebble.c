@@ -63,10 +63,12 @@ areasinit(void)
 	n = pb->conf.nproc;
 	pb->mapwords = (n + 8*sizeof(ulong) - 1) / (8*sizeof(ulong));
 	pb->areas = metaalloc(n * sizeof(Area));
-	pb->maps = metaalloc(n * pb->mapwords * sizeof(ulong));
-	if(pb->areas == nil || pb->maps == nil)
+	if(pb->areas == nil)
 		return -1;
-	memset(pb->areas, 0, n * sizeof(Area));
+	memset(pb->areas, 0, n * sizeof(Area));	/* teardown walks it */
+	pb->maps = metaalloc(n * pb->mapwords * sizeof(ulong));
+	if(pb->maps == nil)
+		return -1;
 	memset(pb->maps, 0, n * pb->mapwords * sizeof(ulong));
 	for(i = 0; i < n; i++)
 		areainit(&pb->areas[i], i);
@@ -82,9 +84,7 @@ areasfree(void)
 	Span *s;
 	Grant *g, *ng;
 
-	if(pb->areas == nil)
-		return;
-	for(i = 0; i < pb->conf.nproc; i++){
+	for(i = 0; pb->areas != nil && i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
 		for(s = a->spans; s != nil; s = s->anext){
 			for(g = s->grants; g != nil; g = ng){

@@ -1,0 +1,98 @@
+/* the audit trail: DESIGN.md "Audit" */
+#include "fix.h"
+
+void
+testaudit(void)
+{
+	Proc *a, *b, *c, *eve, *stranger, *kid;
+	uchar *p, *q, *r;
+	SecureAuditEntry e[300];
+	PebbleSysStats ss;
+	int n, i;
+
+	setup(1<<20, 1<<16);
+	a = attached(0, "glenda", nil);
+	b = attached(1, "glenda", nil);
+	c = attached(2, "glenda", nil);
+	eve = attached(3, "eve", nil);
+	stranger = mkproc(4, "glenda", nil, 0);
+	detsetclock(1000);
+	OK(pebble_secure_alloc_simple(a, 100, (void**)&p));
+	detsetclock(2000);
+	OK(pebble_secure_share(a, b, p, PEBBLE_READ));
+	FAILS(pebble_secure_check(c, p, 1, PEBBLE_READ), PEBBLE_ERR_PERM);
+	OK(pebble_secure_wipe(a, p, 30));
+	OK(pebble_secure_revoke(a, b, p));
+	OK(pebble_secure_free_size(a, p, 40));
+	p += 40;
+
+	FAILS(pebble_secure_audit(nil, p, e, 10), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_audit(a, nil, e, 10), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_audit(a, p, nil, 10), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_audit(a, p, e, 0), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_audit(a, p, e, -1), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_audit(stranger, p, e, 10), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_audit(a, p+1, e, 10), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_audit(b, p, e, 10), PEBBLE_ERR_PERM);
+
+	n = pebble_secure_audit(a, p, e, 300);
+	EQ(n, 7);	/* b's refusal above named p too */
+	EQ(e[0].operation, PEBBLE_AUDIT_ALLOC);
+	EQ(e[0].timestamp, 1000);
+	EQ(e[0].size, 100);
+	EQ(e[0].pid, a->pid);
+	CHECK(e[0].process == a);
+	EQ(e[0].perms, PEBBLE_READ|PEBBLE_WRITE);
+	EQ(e[1].operation, PEBBLE_AUDIT_SHARE);
+	EQ(e[1].timestamp, 2000);
+	EQ(e[1].peer, b->pid);
+	EQ(e[1].perms, PEBBLE_READ);
+	EQ(e[2].operation, PEBBLE_AUDIT_DENIED);
+	EQ(e[2].pid, c->pid);
+	EQ(e[2].result, PEBBLE_ERR_PERM);
+	EQ(e[3].operation, PEBBLE_AUDIT_WIPE);
+	EQ(e[3].size, 30);
+	EQ(e[4].operation, PEBBLE_AUDIT_REVOKE);
+	EQ(e[4].peer, b->pid);
+	EQ(e[5].operation, PEBBLE_AUDIT_PARTIAL_FREE);
+	EQ(e[5].size, 40);
+	EQ(e[6].operation, PEBBLE_AUDIT_DENIED);
+	EQ(e[6].pid, b->pid);
+	EQ(pebble_secure_audit(a, p, e, 2), 2);	/* the oldest first */
+	EQ(e[1].operation, PEBBLE_AUDIT_SHARE);
+	EQ(pebble_secure_audit(eve, p, e, 300), 7);	/* the host owner may look */
+
+	/* audited only if on system-wide and for the owner when allocated */
+	OK(pebble_set_secure_conf(a, "pebble.secure.audit", "0"));
+	OK(pebble_secure_alloc_simple(a, 10, (void**)&q));
+	OK(pebble_set_secure_conf(a, "pebble.secure.audit", "1"));
+	OK(pebble_secure_wipe(a, q, 0));
+	EQ(pebble_secure_audit(a, q, e, 10), 0);
+	pebble_secure_auditing = 0;
+	OK(pebble_secure_alloc_simple(a, 10, (void**)&r));
+	pebble_secure_auditing = 1;
+	OK(pebble_secure_wipe(a, r, 0));
+	EQ(pebble_secure_audit(a, r, e, 10), 0);
+
+	/* inheritance is logged */
+	kid = attached(5, "glenda", a);
+	OK(pebble_secure_alloc_simple(kid, 10, (void**)&r));
+	OK(pebble_secure_share(kid, a, r, PEBBLE_READ));
+	OK(pebble_secure_detach(kid));
+	n = pebble_secure_audit(a, r, e, 10);
+	EQ(n, 3);
+	EQ(e[2].operation, PEBBLE_AUDIT_INHERIT);
+	EQ(e[2].pid, kid->pid);
+	EQ(e[2].peer, a->pid);
+
+	/* the ring is bounded; what falls off is counted */
+	for(i = 0; i < 300; i++)
+		OK(pebble_secure_wipe(a, p, 1));
+	OK(pebble_secure_sysstats(&ss));
+	CHECK(ss.audit_dropped > 0);
+	EQ(ss.audit_logged - ss.audit_dropped, 256);
+	n = pebble_secure_audit(a, p, e, 300);
+	CHECK(n > 0 && n <= 256);
+	EQ(e[n-1].operation, PEBBLE_AUDIT_WIPE);
+	teardown();
+}

@@ -1,0 +1,162 @@
+/* instances, the heap's promises, system statistics, the cipher */
+#include "fix.h"
+
+void	chacha20(uchar*, uchar*, usize, uchar key[32], uvlong, uvlong);
+
+static void
+instances(void)
+{
+	Pebbleconf c;
+	Proc *a, *b;
+	void *p;
+	int i, r;
+
+	memset(&c, 0, sizeof c);
+	c.heapsize = 1000;
+	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	c.heapsize = 4096;
+	c.nproc = -1;
+	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	c.nproc = PEBBLE_MAXNPROC+1;
+	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	c.nproc = 4;
+	c.auditsize = -5;
+	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	CHECK(!pebblelive());
+	EQ(detblocks(), 0);
+
+	/* a host that fails any one metadata allocation: NOMEM, nothing left behind */
+	for(i = 1; ; i++){
+		detreset(1);
+		detfailmalloc(i);
+		r = pebbleinit(nil);
+		if(r == PEBBLE_ERR_OK)
+			break;
+		EQ(r, PEBBLE_ERR_NOMEM);
+		EQ(detblocks(), 0);
+	}
+	EQ(pebbleinit(nil), PEBBLE_ERR_BUSY);
+	pebbleshutdown();
+
+	/* thousands, each left with memory and grants outstanding */
+	for(i = 0; i < 2000; i++){
+		setup(256*1024, 1<<16);
+		a = attached(0, "glenda", nil);
+		b = attached(1, "glenda", nil);
+		OK(pebble_secure_alloc_simple(a, 1 + i % 5000, &p));
+		OK(pebble_secure_share(a, b, p, PEBBLE_READ));
+		OK(pebble_secure_alloc_simple(b, 1 + i*7 % 20000, &p));
+		teardown();
+	}
+	pebbleshutdown();	/* twice is harmless */
+}
+
+typedef struct Range Range;
+struct Range {
+	uintptr	lo;
+	uintptr	hi;
+};
+
+static int
+rangecmp(const void *a, const void *b)
+{
+	const Range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* live allocations never overlap; freed space is reused; sysstats add up */
+static void
+nooverlap(void)
+{
+	enum { N = 3000 };
+	static Range r[N];
+	static void *ptr[N];
+	static usize sz[N];
+	Proc *a;
+	PebbleSysStats ss;
+	uvlong x;
+	usize used;
+	int i, k, n;
+
+	setup(16<<20, 16<<20);
+	a = attached(0, "glenda", nil);
+	FAILS(pebble_secure_sysstats(nil), PEBBLE_ERR_INVALID);
+	x = 42;
+	n = 0;
+	for(k = 0; k < 20000; k++){
+		x = x*6364136223846793005ULL + 1442695040888963407ULL;
+		i = (x >> 33) % N;
+		if(ptr[i] != nil){
+			OK(pebble_secure_free(a, ptr[i]));
+			ptr[i] = nil;
+			n--;
+			continue;
+		}
+		sz[i] = 1 + (x >> 20) % ((x >> 60) < 12 ? 256 : (x >> 60) < 15 ? 8192 : 100000);
+		OK(pebble_secure_alloc_simple(a, sz[i], &ptr[i]));
+		CHECK(((uintptr)ptr[i] & 15) == 0);
+		CHECK(iszero(ptr[i], sz[i]));
+		fill(ptr[i], sz[i], i);
+		n++;
+	}
+	used = 0;
+	for(i = 0, k = 0; i < N; i++)
+		if(ptr[i] != nil){
+			CHECK(isfill(ptr[i], sz[i], i));
+			r[k].lo = (uintptr)ptr[i];
+			r[k].hi = r[k].lo + sz[i];
+			used += sz[i];
+			k++;
+		}
+	EQ(k, n);
+	qsort(r, k, sizeof r[0], rangecmp);
+	for(i = 1; i < k; i++)
+		CHECK(r[i-1].hi <= r[i].lo);
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.heap_size, 16<<20);
+	EQ(ss.in_use, used);
+	EQ(ss.live_allocations, n);
+	EQ(ss.attached, 1);
+	EQ(ss.locked, 0);
+	CHECK(ss.record_size <= 32);
+	CHECK(ss.free_bytes + ss.in_use + ss.rounding == ss.heap_size);
+	CHECK(ss.rounding < used / 10);
+	CHECK(ss.largest_free <= ss.free_bytes);
+	teardown();
+}
+
+static void
+cipher(void)
+{
+	/* ChaCha20, all-zero key and nonce: the first bytes of the keystream */
+	static uchar want[16] = {
+		0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90,
+		0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86, 0xbd, 0x28,
+	};
+	uchar key[32], buf[80], back[80];
+	int i;
+
+	memset(key, 0, sizeof key);
+	memset(buf, 0, sizeof buf);
+	chacha20(buf, buf, sizeof buf, key, 0, 0);
+	CHECK(memcmp(buf, want, sizeof want) == 0);
+	for(i = 0; i < 32; i++)
+		key[i] = i;
+	fill(buf, sizeof buf, 3);
+	chacha20(back, buf, sizeof buf, key, 77, 0);
+	CHECK(memcmp(back, buf, sizeof buf) != 0);
+	chacha20(back, back, sizeof back, key, 77, 0);
+	CHECK(isfill(back, sizeof back, 3));
+}
+
+void
+testheap(void)
+{
+	instances();
+	nooverlap();
+	cipher();
+	CHECK(strcmp(pebble_strerror(PEBBLE_ERR_BUDGET), "secure budget exceeded") == 0);
+	CHECK(strcmp(pebble_strerror(-99), "unknown error") == 0);
+	CHECK(strcmp(pebble_strerror(3), "unknown error") == 0);
+}

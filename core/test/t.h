@@ -1,0 +1,45 @@
+/*
+ * The C tests' few helpers: a check that reports file and line and
+ * goes on, and FAILS, which asserts a call returns an error code and
+ * that the digest of all the core's state is what it was before.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pebble.h"
+
+extern int	nfail;
+extern int	nchecks;
+extern char	*curtest;
+
+/* a broken rule can fail thousands of checks: only the first 30 are reported */
+#define CHECK(c) do{ \
+	nchecks++; \
+	if(!(c)){ \
+		if(nfail++ < 30) \
+		fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, curtest, #c); \
+	} \
+}while(0)
+
+#define EQ(a, b) do{ \
+	long long _a = (long long)(a), _b = (long long)(b); \
+	nchecks++; \
+	if(_a != _b){ \
+		if(nfail++ < 30) \
+		fprintf(stderr, "%s:%d: %s: %s == %lld, want %s == %lld\n", __FILE__, __LINE__, curtest, #a, _a, #b, _b); \
+	} \
+}while(0)
+
+/* the call fails with code and changes nothing */
+#define FAILS(call, code) do{ \
+	uvlong _d = pebble_secure_digest(); \
+	EQ((call), (code)); \
+	nchecks++; \
+	if(pebble_secure_digest() != _d){ \
+		if(nfail++ < 30) \
+		fprintf(stderr, "%s:%d: %s: failed call changed state: %s\n", __FILE__, __LINE__, curtest, #call); \
+	} \
+}while(0)
+
+#define OK(call)	EQ((call), PEBBLE_ERR_OK)
+#define nelem(x)	(sizeof(x)/sizeof((x)[0]))
