@@ -31,6 +31,7 @@ enum {
 	Sfree	= 0,
 	Srun,		/* slots of one size class */
 	Slarge,		/* one allocation of whole pages */
+	Staken,		/* out of the free bins, not yet given a use */
 };
 
 /* area states */
@@ -98,6 +99,7 @@ struct Span {
 	ushort	hint;		/* freemap word to look in first */
 	uchar	dirty;		/* free span: contents may not be zero */
 	uchar	inpartial;
+	uchar	inbin;		/* in a free bin: read and written only under heaplk */
 	usize	metasize;	/* bytes of rec and freemap */
 };
 

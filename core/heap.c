@@ -116,6 +116,7 @@ binput(Span *s)
 	s->kind = Sfree;
 	ATOMSTORE(&s->area, (Area*)nil);
 	b = binof(s->npage);
+	s->inbin = 1;
 	s->prev = nil;
 	s->next = pb->bin[b];
 	if(s->next != nil)
@@ -141,6 +142,7 @@ binremove(Span *s)
 	if(pb->bin[b] == nil)
 		pb->binmap[b/64] &= ~(1ULL << (b%64));
 	s->next = s->prev = nil;
+	s->inbin = 0;
 	pb->freepages -= s->npage;
 }
 
@@ -209,6 +211,7 @@ pageget(ulong npage)
 		binput(rest);
 	}
 	setmap(s, 0, npage);
+	s->kind = Staken;	/* a neighbour's pageput must not take it back */
 	unlock(&pb->heaplk);
 	if(s->dirty){
 		zero((void*)s->base, npage << PGSHIFT);
@@ -230,7 +233,7 @@ pageput(Span *s)
 	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
 	if(pg > 0){
 		n = ATOMLOAD(&pb->pagemap[pg-1]);
-		if(n != nil && n->kind == Sfree && n->npage > 0 && n->base + (n->npage<<PGSHIFT) == s->base){
+		if(n != nil && n->inbin && n->base + (n->npage<<PGSHIFT) == s->base){
 			binremove(n);
 			n->npage += s->npage;
 			n->dirty |= s->dirty;
@@ -241,7 +244,7 @@ pageput(Span *s)
 	pg = ((s->base - (uintptr)pb->arena) >> PGSHIFT) + s->npage;
 	if(pg < pb->npage){
 		n = ATOMLOAD(&pb->pagemap[pg]);
-		if(n != nil && n->kind == Sfree && n->npage > 0 && n->base == s->base + (s->npage<<PGSHIFT)){
+		if(n != nil && n->inbin && n->base == s->base + (s->npage<<PGSHIFT)){
 			binremove(n);
 			s->npage += n->npage;
 			s->dirty |= n->dirty;

@@ -47,8 +47,12 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	if(parent != nil && (pa = procarea(parent)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	if(pa != nil){
+		/* the settings only: the rest of pa is not ours to read */
 		rlock(&pa->rd.lock);
-		tmpl = *pa;
+		tmpl.budget.limit = pa->budget.limit;
+		tmpl.rd.encrypted = pa->rd.encrypted;
+		tmpl.rd.wipe_on_free = pa->rd.wipe_on_free;
+		tmpl.audit = pa->audit;
 		runlock(&pa->rd.lock);
 		pa = &tmpl;
 	}

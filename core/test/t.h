@@ -14,18 +14,18 @@ extern char	*curtest;
 
 /* a broken rule can fail thousands of checks: only the first 30 are reported */
 #define CHECK(c) do{ \
-	nchecks++; \
+	__atomic_add_fetch(&nchecks, 1, __ATOMIC_RELAXED); \
 	if(!(c)){ \
-		if(nfail++ < 30) \
+		if(__atomic_fetch_add(&nfail, 1, __ATOMIC_RELAXED) < 30) \
 		fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, curtest, #c); \
 	} \
 }while(0)
 
 #define EQ(a, b) do{ \
 	long long _a = (long long)(a), _b = (long long)(b); \
-	nchecks++; \
+	__atomic_add_fetch(&nchecks, 1, __ATOMIC_RELAXED); \
 	if(_a != _b){ \
-		if(nfail++ < 30) \
+		if(__atomic_fetch_add(&nfail, 1, __ATOMIC_RELAXED) < 30) \
 		fprintf(stderr, "%s:%d: %s: %s == %lld, want %s == %lld\n", __FILE__, __LINE__, curtest, #a, _a, #b, _b); \
 	} \
 }while(0)
@@ -34,9 +34,9 @@ extern char	*curtest;
 #define FAILS(call, code) do{ \
 	uvlong _d = pebble_secure_digest(); \
 	EQ((call), (code)); \
-	nchecks++; \
+	__atomic_add_fetch(&nchecks, 1, __ATOMIC_RELAXED); \
 	if(pebble_secure_digest() != _d){ \
-		if(nfail++ < 30) \
+		if(__atomic_fetch_add(&nfail, 1, __ATOMIC_RELAXED) < 30) \
 		fprintf(stderr, "%s:%d: %s: failed call changed state: %s\n", __FILE__, __LINE__, curtest, #call); \
 	} \
 }while(0)
