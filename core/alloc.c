@@ -12,12 +12,6 @@
 #include "fns.h"
 
 int
-badperm(int perm)
-{
-	return perm == 0 || (perm & ~PEBBLE_RWX) != 0;
-}
-
-int
 pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 {
 	Area *a;
@@ -62,12 +56,6 @@ int
 pebble_secure_alloc_simple(Proc *p, usize size, void **secure_ptr)
 {
 	return pebble_secure_alloc(p, size, secure_ptr, PEBBLE_READ|PEBBLE_WRITE);
-}
-
-uintptr
-recaddr(Span *s, uint i)
-{
-	return slotaddr(s, i) + s->rec[i].head;
 }
 
 /* wipe n bytes at v of a's allocation, counting them for its owner */

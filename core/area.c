@@ -107,22 +107,6 @@ lockowner(uintptr v, int exact, int write, Area **ap, Span **sp, uint *ip)
 	return 1;
 }
 
-void
-charge(Area *a, usize n)
-{
-	a->budget.used += n;
-	if(a->budget.used > a->budget.peak)
-		a->budget.peak = a->budget.used;
-	a->rd.used_size = a->budget.used;
-}
-
-void
-uncharge(Area *a, usize n)
-{
-	a->budget.used -= n;
-	a->rd.used_size = a->budget.used;
-}
-
 /* ids are taken from the instance in blocks, so areas do not share a counter's cache line */
 uvlong
 newid(Area *a)

@@ -41,13 +41,11 @@ auditfree(void)
 }
 
 void
-auditlog(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result)
+auditput(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
 	uvlong k;
 	Auditent *e;
 
-	if(!(r->word & Faudit))
-		return;
 	k = __atomic_fetch_add(&pb->audit.head, 1, __ATOMIC_RELAXED);
 	e = &pb->audit.ring[k % pb->audit.n];
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);

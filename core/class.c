@@ -101,25 +101,3 @@ sizeclass(usize n)
 		;
 	return cutbase[lg] + (((n-1) - (1UL<<lg)) >> (lg - (31 - __builtin_clz(cuts[i].n))));
 }
-
-uint
-slotof(Span *s, uintptr a)
-{
-	if(s->kind == Slarge)
-		return 0;
-	return ((uvlong)(a - s->base) * classes[s->class].magic) >> 40;
-}
-
-uint
-slotsize(Span *s)
-{
-	if(s->kind == Slarge)
-		return s->npage << PGSHIFT;
-	return classes[s->class].size;
-}
-
-uintptr
-slotaddr(Span *s, uint i)
-{
-	return s->base + (uintptr)i * slotsize(s);
-}

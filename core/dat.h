@@ -84,6 +84,8 @@ struct Grant {
 struct Span {
 	uintptr	base;
 	ulong	npage;
+	uint	size;		/* of a slot; a large span's one slot is all of it */
+	uvlong	magic;		/* of its class; 0 for a large span */
 	int	kind;
 	int	class;
 	Area	*area;		/* owner, nil when free (atomic) */

@@ -7,17 +7,11 @@ int	heapinit(usize);
 void	heapfree(void);
 Span*	pageget(ulong npage);
 void	pageput(Span*);
-Span*	addrspan(uintptr);
-void	setspanarea(Span*, Area*);
-Area*	spanarea(Span*);
 usize	largestfree(void);
 
 /* class.c: size classes */
 void	classinit(void);
 int	sizeclass(usize);
-uint	slotof(Span*, uintptr);
-uintptr	slotaddr(Span*, uint);
-uint	slotsize(Span*);
 
 /* slab.c: slots within an area's runs */
 Rec*	slotalloc(Area*, usize, Span**, uint*);
@@ -27,7 +21,6 @@ void	areaspan(Area*, Span*);
 void	unareaspan(Area*, Span*);
 void	reclaim(Area*);
 void	emptyruns(Area*);
-uintptr	recaddr(Span*, uint);
 void	partialin(Area*, Span*);
 void	partialout(Area*, Span*);
 
@@ -36,14 +29,11 @@ Area*	procarea(Proc*);
 int	findrec(Area*, uintptr, int, Span**, uint*);
 int	lockowner(uintptr, int, int, Area**, Span**, uint*);
 void	unlockarea(Area*, int);
-void	charge(Area*, usize);
-void	uncharge(Area*, usize);
 int	budgetset(Area*, usize);
 uvlong	newid(Area*);
 
 /* alloc.c */
 void	dofree(Area*, Span*, uint, Proc*, int, int);
-int	badperm(int);
 
 /* share.c: grants */
 Grant*	findgrant(Span*, uint, Area*);
@@ -58,7 +48,7 @@ void	fixmapbit(Area*, Area*);
 /* audit.c */
 int	auditinit(int);
 void	auditfree(void);
-void	auditlog(Rec*, int, Proc*, usize, ulong, int, int);
+void	auditput(Rec*, int, Proc*, usize, ulong, int, int);
 void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */
@@ -90,3 +80,85 @@ void	metafree(void*, usize);
 #define ATOMSTORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define ATOMADD(p, v)	__atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
 #define nelem(x)	(sizeof(x)/sizeof((x)[0]))
+
+/*
+ * The few things on every allocation and free path, inline: finding a
+ * span from an address, a slot from a span, charging a budget.
+ */
+static inline Span*
+addrspan(uintptr a)
+{
+	uintptr base;
+
+	base = (uintptr)pb->arena;
+	if(a - base >= pb->size)	/* below base wraps round: also out */
+		return nil;
+	return ATOMLOAD(&pb->pagemap[(a - base) >> PGSHIFT]);
+}
+
+static inline Area*
+spanarea(Span *s)
+{
+	return ATOMLOAD(&s->area);
+}
+
+static inline void
+setspanarea(Span *s, Area *a)
+{
+	ATOMSTORE(&s->area, a);
+}
+
+/* (off*magic)>>40 == off/size for every offset in a run; large spans have magic 0 */
+static inline uint
+slotof(Span *s, uintptr a)
+{
+	return ((uvlong)(a - s->base) * s->magic) >> 40;
+}
+
+static inline uint
+slotsize(Span *s)
+{
+	return s->size;
+}
+
+static inline uintptr
+slotaddr(Span *s, uint i)
+{
+	return s->base + (uintptr)i * s->size;
+}
+
+static inline uintptr
+recaddr(Span *s, uint i)
+{
+	return slotaddr(s, i) + s->rec[i].head;
+}
+
+static inline int
+badperm(int perm)
+{
+	return perm == 0 || (perm & ~PEBBLE_RWX) != 0;
+}
+
+static inline void
+charge(Area *a, usize n)
+{
+	a->budget.used += n;
+	if(a->budget.used > a->budget.peak)
+		a->budget.peak = a->budget.used;
+	a->rd.used_size = a->budget.used;
+}
+
+static inline void
+uncharge(Area *a, usize n)
+{
+	a->budget.used -= n;
+	a->rd.used_size = a->budget.used;
+}
+
+/* most allocations are not audited: the test costs nothing then */
+static inline void
+auditlog(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result)
+{
+	if(r->word & Faudit)
+		auditput(r, op, by, size, peer, perms, result);
+}

@@ -255,29 +255,6 @@ pageput(Span *s)
 	unlock(&pb->heaplk);
 }
 
-Span*
-addrspan(uintptr a)
-{
-	uintptr base;
-
-	base = (uintptr)pb->arena;
-	if(a < base || a >= base + pb->size)
-		return nil;
-	return ATOMLOAD(&pb->pagemap[(a - base) >> PGSHIFT]);
-}
-
-void
-setspanarea(Span *s, Area *a)
-{
-	ATOMSTORE(&s->area, a);
-}
-
-Area*
-spanarea(Span *s)
-{
-	return ATOMLOAD(&s->area);
-}
-
 usize
 largestfree(void)
 {

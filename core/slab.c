@@ -99,6 +99,8 @@ newrun(Area *a, int c)
 	memset(m, 0, msize);
 	s->kind = Srun;
 	s->class = c;
+	s->size = k->size;
+	s->magic = k->magic;
 	s->rec = (Rec*)m;
 	s->freemap = (uvlong*)(m + k->nslot*sizeof(Rec));
 	s->metasize = msize;
@@ -129,6 +131,8 @@ newlarge(Area *a, usize n)
 	memset(r, 0, sizeof *r);
 	s->kind = Slarge;
 	s->class = -1;
+	s->size = s->npage << PGSHIFT;
+	s->magic = 0;
 	s->rec = r;
 	s->metasize = sizeof(Rec);
 	s->nslot = 1;
