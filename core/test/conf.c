@@ -4,7 +4,7 @@
 void
 testbudget(void)
 {
-	Proc *a, *stranger;
+	Proc *a, *b, *stranger;
 	void *p;
 	usize max;
 
@@ -44,6 +44,13 @@ testbudget(void)
 	OK(pebble_secure_budget_decrease(a, max-1000));
 	EQ(pebble_secure_budget_get(a), 1000);
 	CHECK(strcmp(pebble_get_secure_conf(a, "pebble.secure.budget"), "1000") == 0);
+
+	/* down to nothing, exactly: then nothing fits */
+	b = attached(2, "glenda", nil);
+	OK(pebble_secure_budget_decrease(b, pebble_secure_budget_get(b)));
+	EQ(pebble_secure_budget_get(b), 0);
+	FAILS(pebble_secure_alloc_simple(b, 1, &p), PEBBLE_ERR_BUDGET);
+	FAILS(pebble_secure_budget_decrease(b, 1), PEBBLE_ERR_INVALID);
 
 	/* a smaller system maximum binds the next set, not budgets already given */
 	pebble_secure_max_budget = 500;
