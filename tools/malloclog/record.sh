@@ -91,7 +91,7 @@ gpg)
 	;;
 esac
 
-/usr/bin/python3 "$tot" -o "$out" "${window[@]}" \
+/usr/bin/python3 "$tot" -o "$out" "${window[@]}" --workload "real-$prog" \
 	--comment "Real program: $what." \
 	--comment "Recorded by: tools/malloclog/record.sh $prog (see traces/README.md, Real programs)" \
 	--comment "Command: $cmd" \

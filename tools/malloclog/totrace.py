@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Turn malloclog logs into a Pebble trace (traces/README.md, "Real programs").
 
-    totrace.py [-o OUT] [--max-bytes N] [--from-mark NAME] [--comment TEXT]... LOG...
+    totrace.py [-o OUT] [--max-bytes N] [--from-mark NAME] [--workload NAME]
+               [--comment TEXT]... LOG...
 
 Each LOG is one process's file written by build/malloclog.so ($MALLOCLOG.PID).
 The trace maps every thread of every logged process to a proc and every block
@@ -440,7 +441,7 @@ def mainlast(b):
     return last
 
 
-def render(b, header):
+def render(b, header, workload=None):
     last = mainlast(b)
     exits = {}
     for p in sorted(last, key=lambda p: (last[p], p in b.mainof.values(), p)):
@@ -455,7 +456,8 @@ def render(b, header):
         lines.append(f"# proc {p}: {b.what[p]}")
     lines += ["seed 0",
               f"config heap={b.estimate.heapbytes()} nproc={min(nproc, MAXNPROC)}"
-              f" audit={AUDIT} budget={budget} maxbudget={budget}"]
+              f" audit={AUDIT} budget={budget} maxbudget={budget}"
+              + (f" workload={workload}" if workload else "")]
     for i, (t, p, text) in enumerate(b.out):
         lines.append(f"{t} {p} {text} = OK")
         for q in exits.get(i, []):
@@ -491,7 +493,7 @@ def windowstart(events, mark):
     raise SystemExit(f"no {mark} mark in the logs")
 
 
-def convert(paths, comments=(), maxbytes=MAXBYTES, mark=None):
+def convert(paths, comments=(), maxbytes=MAXBYTES, mark=None, workload=None):
     """The trace text for the logs, from the first mark if one is named,
     cut to at most maxbytes."""
     t0, events = mergelogs(sorted(paths))
@@ -500,7 +502,7 @@ def convert(paths, comments=(), maxbytes=MAXBYTES, mark=None):
     while True:
         b = build(t0, events, start, limit)
         b.window = mark
-        text = render(b, list(comments) + describe(b, len(events), start, limit))
+        text = render(b, list(comments) + describe(b, len(events), start, limit), workload)
         size = len(text.encode())
         if size <= maxbytes or limit <= start:
             return text
@@ -516,8 +518,10 @@ def main():
                     help="a line for the trace's comment header (repeatable)")
     ap.add_argument("--from-mark", metavar="NAME",
                     help="open the window at the first mark NAME (connect, accept)")
+    ap.add_argument("--workload", metavar="NAME",
+                    help="the config's informational workload name")
     a = ap.parse_args()
-    text = convert(a.logs, a.comment, a.max_bytes, a.from_mark)
+    text = convert(a.logs, a.comment, a.max_bytes, a.from_mark, a.workload)
     if a.output:
         with open(a.output, "w") as f:
             f.write(text)
