@@ -144,10 +144,10 @@ pebble_secure_budget_get(Proc *p)
 int
 budgetset(Area *a, usize v)
 {
-	if(v > pebble_secure_max_budget)
-		return PEBBLE_ERR_BUDGET;
 	if(v < a->budget.used)
 		return PEBBLE_ERR_BUSY;
+	if(v > pebble_secure_max_budget)
+		return PEBBLE_ERR_BUDGET;
 	setlimit(a, v);
 	return PEBBLE_ERR_OK;
 }

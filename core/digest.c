@@ -74,15 +74,16 @@ spandigest(uvlong h, Span *s)
 	uint i;
 	Rec *r;
 
-	h = mix(mix(h, spanarea(s)->rd.base.slot), grantdigest(s));
+	/* only live slots: which empty runs an area keeps cached is not state */
 	for(i = 0; i < s->nslot; i++){
 		r = &s->rec[i];
 		if((r->word & Flive) == 0)
 			continue;
-		h = mix(mix(h, recaddr(s, i) - (uintptr)pb->arena), r->size);
+		h = mix(mix(h, spanarea(s)->rd.base.slot), recaddr(s, i) - (uintptr)pb->arena);
+		h = mix(h, r->size);
 		h = mix(mix(h, r->word), r->time);
 	}
-	return h;
+	return s->grants != nil ? mix(h, grantdigest(s)) : h;
 }
 
 uvlong

@@ -64,6 +64,8 @@ testalloc(void)
 	OK(pebble_secure_budget_set(a, 2<<20 > pebble_secure_max_budget ? pebble_secure_max_budget : 2<<20));
 	OK(pebble_secure_free(a, p));
 	OK(pebble_secure_alloc(a, (1<<19) + 1, &p, PEBBLE_READ));
+	OK(pebble_secure_alloc_simple(a, 5000, &q));	/* leaves an empty run cached, */
+	OK(pebble_secure_free(a, q));	/* which the refusal below takes back: not state */
 	FAILS(pebble_secure_alloc(a, 127*4096 + 1, &q, PEBBLE_READ), PEBBLE_ERR_NOMEM);
 	OK(pebble_secure_free(a, p));
 	/* a metadata allocation that fails in the host is NOMEM and changes nothing */

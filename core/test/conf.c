@@ -55,6 +55,8 @@ testbudget(void)
 	/* a smaller system maximum binds the next set, not budgets already given */
 	pebble_secure_max_budget = 500;
 	FAILS(pebble_secure_budget_set(a, 1000), PEBBLE_ERR_BUDGET);
+	FAILS(pebble_secure_budget_set(a, 600), PEBBLE_ERR_BUSY);	/* in use before budget */
+	FAILS(pebble_set_secure_conf(a, "pebble.secure.budget", "600"), PEBBLE_ERR_BUSY);
 	FAILS(pebble_secure_budget_increase(a, 1), PEBBLE_ERR_BUDGET);
 	EQ(pebble_secure_budget_get(a), 1000);
 	teardown();
