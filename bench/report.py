@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+"""Turn one run of build/bench/pebblebench into reports/REPORT.md and plots.
+
+    /usr/bin/python3 bench/report.py RUN.json OUTDIR
+
+RUN.json is Google Benchmark's JSON (--benchmark_out) from one run of
+the program with repetitions and aggregates.  OUTDIR receives
+REPORT.md and the plots (PNG).  Nothing is measured here: every number
+comes from RUN.json, except the machine description, which is read
+from this machine when the report is made (the same machine: ninja
+bench runs both in one go).
+
+Figures: single-threaded benchmarks use CPU time per operation (the
+machine is shared, and CPU time leaves out the time other processes
+take from us); the thread benchmarks use wall-clock time, because
+that is what throughput means.  "median" and "p99" are over the
+repetitions of a benchmark (Google Benchmark's aggregates), so p99 is
+the run-to-run tail of the mean cost of a call, not the tail of
+single calls.
+"""
+
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SIZES = [16 << i for i in range(13)]  # 16 B .. 64 KiB
+GRID = [16, 64, 256, 1024, 4096, 16384, 65536]
+LIVES = [1, 1000, 100000, 1000000]
+ALLOCATORS = ["pebble", "glibc_bzero", "openssl_secure", "libsodium"]
+LABEL = {
+    "pebble": "Pebble",
+    "glibc_bzero": "glibc malloc+explicit_bzero+free",
+    "openssl_secure": "OpenSSL secure heap",
+    "libsodium": "libsodium sodium_malloc/free",
+    "wipe_floor": "explicit_bzero alone (wipe floor)",
+}
+COLOR = {"pebble": "C0", "glibc_bzero": "C1", "glibc": "C1", "openssl_secure": "C2", "libsodium": "C3", "wipe_floor": "C7"}
+SEED_PAIR_NS = 1500.0  # the seed: alloc 1-2 us, free 0.5-1 us; the pair at its best, 1.5 us
+SEED_ALLOC_NS = 1000.0
+SEED_FREE_NS = 500.0
+
+
+class Run:
+    """The benchmarks of one JSON file, by run name and aggregate."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            d = json.load(f)
+        self.context = d["context"]
+        self.agg = {}  # (run_name, aggregate) -> entry
+        self.one = {}  # run_name -> entry, for benchmarks run once
+        self.errors = {}  # run_name -> message
+        for b in d["benchmarks"]:
+            name = clean(b["run_name"])
+            if b.get("error_occurred"):
+                self.errors[name] = b.get("error_message", "error")
+            elif b["run_type"] == "aggregate":
+                self.agg[(name, b["aggregate_name"])] = b
+            else:
+                self.one[name] = b
+
+    def entry(self, name, agg="median"):
+        return self.agg.get((name, agg)) or self.one.get(name)
+
+    def time(self, name, agg="median", clock="cpu_time"):
+        """ns per operation, or None if not measured."""
+        b = self.entry(name, agg)
+        if b is None:
+            return None
+        return b[clock] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+
+    def counter(self, name, key, agg="median"):
+        b = self.entry(name, agg)
+        return None if b is None else b.get(key)
+
+    def missing(self, name):
+        return self.errors.get(name, "not measured")
+
+
+def clean(name):
+    return re.sub(r"/(iterations|repeats):\d+|/manual_time", "", name)
+
+
+def ns(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return "%.2f ms" % (v / 1e6)
+    if v >= 1e3:
+        return "%.2f us" % (v / 1e3)
+    return "%.1f ns" % v
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    return "%.2fx" % (a / b)
+
+
+def pct(v):
+    return "-" if v is None else "%.2f%%" % (100 * v)
+
+
+def size(n):
+    return "%d KiB" % (n // 1024) if n >= 1024 else "%d B" % n
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def readfile(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
+
+
+def machine(run):
+    c = run.context
+    cpu = "unknown"
+    for line in readfile("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    lim = "unlimited" if soft == resource.RLIM_INFINITY else "%d KiB" % (soft // 1024)
+    locked = {"1": "yes (mlock succeeded)", "0": "NO: mlock failed, the arena can be swapped"}
+    rows = [
+        ("CPU", "%s, %d cores, %s MHz" % (cpu, c.get("num_cpus", 0), c.get("mhz_per_cpu", "?"))),
+        ("caches", ", ".join("L%d %s %d KiB" % (x["level"], x["type"], x["size"] // 1024) for x in c.get("caches", []))),
+        ("kernel", platform.release()),
+        ("clock source", readfile("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
+        ("transparent huge pages", readfile("/sys/kernel/mm/transparent_hugepage/enabled")),
+        ("C compiler", sh(["gcc", "--version"]).splitlines()[0] if sh(["gcc", "--version"]) else "unknown"),
+        ("C++ compiler (benchmarks)", c.get("compiler", "unknown")),
+        ("glibc", platform.libc_ver()[1]),
+        ("OpenSSL", c.get("openssl_version", "unknown")),
+        ("libsodium", c.get("libsodium_version", "unknown")),
+        ("Google Benchmark", sh(["dpkg-query", "-W", "-f=${Version}", "libbenchmark-dev"]) + " (Debian build type: %s)" % c.get("library_build_type", "?")),
+        ("RLIMIT_MEMLOCK (report time)", lim + ("; running as root" if os.geteuid() == 0 else "")),
+        ("Pebble arena", "%d MiB, mlock'd: %s" % (int(c.get("pebble_heap_bytes", 0)) >> 20, locked.get(c.get("pebble_arena_locked"), "unknown"))),
+        ("OpenSSL secure heap", "%d MiB, mlock'd: %s" % (int(c.get("openssl_heap_bytes", 0)) >> 20, locked.get(c.get("openssl_arena_locked"), "unknown"))),
+        ("load average at start", " ".join("%.2f" % x for x in c.get("load_avg", []))),
+        ("load average at report", readfile("/proc/loadavg")),
+        ("run date", c.get("date", "unknown")),
+    ]
+    return table(["", ""], rows)
+
+
+def verdict(ok):
+    if ok is None:
+        return "NOT MEASURED"
+    return "met" if ok else "**NOT MET**"
+
+
+def targets(r):
+    """The issue's speed targets: (figure, target, measured, verdict, note)."""
+    rows = []
+    small = [16, 64, 256, 1024]
+
+    def steady(a, n, live):
+        return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
+
+    worst_g = worst_o = None
+    for n in small:
+        p, g, o = steady("pebble", n, 1000), steady("glibc_bzero", n, 1000), steady("openssl_secure", n, 1000)
+        if None not in (p, g):
+            worst_g = max(worst_g or 0, p / g)
+        if None not in (p, o):
+            worst_o = max(worst_o or 0, p / o)
+    rows.append(("pair <= 1 KiB, 1,000 live, vs glibc+bzero", "<= 3x", "worst %s" % ratio(worst_g, 1) if worst_g else "-",
+                 verdict(None if worst_g is None else worst_g <= 3)))
+    rows.append(("pair <= 1 KiB, 1,000 live, vs OpenSSL", "<= 0.33x", "worst %s" % ratio(worst_o, 1) if worst_o else "-",
+                 verdict(None if worst_o is None else worst_o <= 1 / 3)))
+    for n in (4096, 65536):
+        p, f = r.time("pair/pebble/size:%d" % n), r.time("pair/wipe_floor/size:%d" % n)
+        m = None if None in (p, f) else p - f
+        rows.append(("pair at %s vs wipe floor" % size(n), "<= floor + 40 ns",
+                     ("floor + %s" % ns(m) if m >= 0 else "floor - %s" % ns(-m)) if m is not None else "-", verdict(None if m is None else m <= 40)))
+    for n in (64, 256):
+        a, b = steady("pebble", n, 1000000), steady("pebble", n, 1)
+        rows.append(("pair at %s: 1,000,000 live vs 1 live" % size(n), "<= 1.5x", ratio(a, b),
+                     verdict(None if None in (a, b) else a / b <= 1.5)))
+    t1 = r.counter("threads/pebble/procs:1/real_time/threads:1", "items_per_second")
+    t2 = r.counter("threads/pebble/procs:1/real_time/threads:2", "items_per_second")
+    rows.append(("2 threads in separate procs vs 1 thread (pairs/s)", ">= 1.8x", ratio(t2, t1),
+                 verdict(None if None in (t1, t2) else t2 / t1 >= 1.8)))
+    fixed = [r.counter("overhead/pebble/size:%d" % n, "meta_per_alloc") for n in SIZES]
+    fixed = [x for x in fixed if x is not None]
+    first = [r.counter("overhead/pebble/size:%d" % n, "meta_first_pass") for n in SIZES]
+    first = [x for x in first if x is not None]
+    rec = r.counter("overhead/pebble/size:16", "record_size")
+    rows.append(("fixed metadata per allocation", "<= 32 B",
+                 "record %s B; all host metadata per allocation %.1f-%.1f B (first pass, span structures made: up to %.1f B)"
+                 % (rec, min(fixed), max(fixed), max(first)) if fixed and first else "-",
+                 verdict(None if not fixed else max(fixed) <= 32)))
+    u = r.counter("overhead/pebble/mix:uniform_1_4096", "round_per_byte")
+    rows.append(("rounding waste, sizes 1..4096 (each once)", "<= 6%", pct(u), verdict(None if u is None else u <= 0.06)))
+    t = r.counter("overhead/pebble/size:4096", "total_per_byte")
+    rows.append(("total overhead at 4 KiB", "<= 1%", pct(t), verdict(None if t is None else t <= 0.01)))
+    sims = [k for k in r.one if k.startswith("sim/replay/")]
+    if sims:
+        worst = min(r.counter(k, "items_per_second") or 0 for k in sims)
+        rows.append(("simulator events/s (replay, per-event checks on)", ">= 1M/s", "worst %.2fM/s" % (worst / 1e6), verdict(worst >= 1e6)))
+    else:
+        rows.append(("simulator events/s", ">= 1M/s", "not measured: pebblesim missing", verdict(None)))
+    return rows
+
+
+def pairtable(r):
+    rows = []
+    for n in SIZES:
+        p = r.time("pair/pebble/size:%d" % n)
+        g = r.time("pair/glibc_bzero/size:%d" % n)
+        o = r.time("pair/openssl_secure/size:%d" % n)
+        s = r.time("pair/libsodium/size:%d" % n)
+        f = r.time("pair/wipe_floor/size:%d" % n)
+        rows.append((size(n), "%s (%s)" % (ns(p), ns(r.time("pair/pebble/size:%d" % n, "p99"))),
+                     ns(g), ns(o), ns(s), ns(f), ratio(p, g), ratio(p, o), ratio(p, s), ratio(p, SEED_PAIR_NS)))
+    return table(["size", "Pebble median (p99)", "glibc+bzero", "OpenSSL", "libsodium", "wipe floor",
+                  "Pebble / glibc", "Pebble / OpenSSL", "Pebble / libsodium", "Pebble / seed (1.5 us)"], rows)
+
+
+def steadytable(r):
+    rows = []
+    for n in GRID:
+        name = "steady/%%s/size:%d/live:1000" % n
+        p, g, o, s = (r.time(name % a) for a in ALLOCATORS)
+        rows.append((size(n), "%s (%s)" % (ns(p), ns(r.time(name % "pebble", "p99"))), ns(g), ns(o), ns(s),
+                     ns(r.time(name % "wipe_floor")), ratio(p, g), ratio(p, o), ratio(p, SEED_PAIR_NS)))
+    return table(["size", "Pebble median (p99)", "glibc+bzero", "OpenSSL", "libsodium", "floor (reach + wipe)",
+                  "Pebble / glibc", "Pebble / OpenSSL", "Pebble / seed (1.5 us)"], rows)
+
+
+def growthtable(r):
+    rows = []
+    for n in (64, 256):
+        base = {a: r.time("steady/%s/size:%d/live:1" % (a, n)) for a in ALLOCATORS + ["wipe_floor"]}
+        for live in LIVES:
+            v = {a: r.time("steady/%s/size:%d/live:%d" % (a, n, live)) for a in ALLOCATORS + ["wipe_floor"]}
+            rows.append((size(n), "{:,}".format(live),
+                         "%s (%s)" % (ns(v["pebble"]), ratio(v["pebble"], base["pebble"])),
+                         "%s (%s)" % (ns(v["glibc_bzero"]), ratio(v["glibc_bzero"], base["glibc_bzero"])),
+                         "%s (%s)" % (ns(v["openssl_secure"]), ratio(v["openssl_secure"], base["openssl_secure"])),
+                         ns(v["wipe_floor"]),
+                         ns(None if None in (v["pebble"], v["wipe_floor"]) else v["pebble"] - v["wipe_floor"]),
+                         ratio(v["pebble"], v["glibc_bzero"]), ratio(v["pebble"], v["openssl_secure"])))
+    return table(["size", "live", "Pebble (vs 1 live)", "glibc+bzero (vs 1 live)", "OpenSSL (vs 1 live)",
+                  "floor: reach + wipe", "Pebble above floor", "Pebble / glibc", "Pebble / OpenSSL"], rows)
+
+
+THREADS = [("pebble", 1, "Pebble, each thread its own proc"), ("pebble", 0, "Pebble, both threads in one proc"),
+           ("glibc_bzero", 1, "glibc+bzero"), ("openssl_secure", 1, "OpenSSL secure heap")]
+
+
+def threadname(a, procs, t):
+    return "threads/%s/procs:%d/real_time/threads:%d" % (a, procs, t)
+
+
+def threadtable(r):
+    rows = []
+    for a, procs, label in THREADS:
+        one = r.counter(threadname(a, procs, 1), "items_per_second")
+        two = r.counter(threadname(a, procs, 2), "items_per_second")
+        rows.append((label, "%.2fM/s" % (one / 1e6) if one else "-", "%.2fM/s" % (two / 1e6) if two else "-", ratio(two, one)))
+    return table(["configuration", "1 thread", "2 threads", "2 threads / 1 thread"], rows)
+
+
+CALLS = ["alloc", "alloc_simple", "free", "free_size", "wipe_and_free", "alloc+free", "alloc+free_size",
+         "alloc+wipe_and_free", "wipe", "share", "revoke", "check_owner", "check_grantee", "info"]
+SEEDCLAIM = {"alloc": SEED_ALLOC_NS, "alloc_simple": SEED_ALLOC_NS, "free": SEED_FREE_NS, "free_size": SEED_FREE_NS,
+             "wipe_and_free": SEED_FREE_NS, "alloc+free": SEED_PAIR_NS, "alloc+free_size": SEED_PAIR_NS,
+             "alloc+wipe_and_free": SEED_PAIR_NS}
+PLAIN = ["stats", "sysstats", "audit/fill:0", "audit/fill:16384", "budget_get", "budget_set", "budget_increase",
+         "budget_decrease", "conf_get", "conf_set", "attach+detach"]
+
+
+def callstable(r):
+    head = ["call"] + [size(n) for n in GRID]
+    rows = []
+    for c in CALLS:
+        rows.append(["`%s`" % c] + [ns(r.time("calls/%s/size:%d" % (c, n))) for n in GRID])
+    out = table(head, rows)
+    out += "\nThe same figures as ratios: to a glibc+bzero pair of the same size / to an OpenSSL pair (fresh heap) / " \
+           "to the seed's claim where it makes one (alloc 1 us, free 0.5 us, the pair 1.5 us; its best case).\n\n"
+    rows = []
+    for c in CALLS:
+        row = ["`%s`" % c]
+        for n in GRID:
+            v = r.time("calls/%s/size:%d" % (c, n))
+            cell = "%s / %s" % (ratio(v, r.time("pair/glibc_bzero/size:%d" % n)), ratio(v, r.time("pair/openssl_secure/size:%d" % n)))
+            if c in SEEDCLAIM:
+                cell += " / %s" % ratio(v, SEEDCLAIM[c])
+            row.append(cell)
+        rows.append(row)
+    out += table(head, rows)
+    out += "\nCalls that do not depend on a size:\n\n"
+    rows = [("`%s`" % c, ns(r.time("calls/" + c)), ns(r.time("calls/" + c, "p99")),
+             ratio(r.time("calls/" + c), r.time("pair/glibc_bzero/size:64")),
+             ratio(r.time("calls/" + c), r.time("pair/openssl_secure/size:64"))) for c in PLAIN]
+    out += table(["call", "median", "p99", "/ glibc pair 64 B", "/ OpenSSL pair 64 B"], rows)
+    return out
+
+
+def overheadtable(r):
+    rows = []
+    mixes = sorted({k.split("/mix:")[1] for k in r.one if k.startswith("overhead/pebble/mix:")})
+    for key in ["size:%d" % n for n in SIZES] + ["mix:" + m for m in mixes]:
+        row = [key.replace("size:", "").replace("mix:", "mix ")]
+        for a in ("pebble", "openssl_secure", "glibc"):
+            name = "overhead/%s/%s" % (a, key)
+            m, rd, t = (r.counter(name, k) for k in ("meta_per_alloc", "round_per_byte", "total_per_byte"))
+            row += ["%.1f B" % m if m is not None else "-", pct(rd), pct(t)]
+        rows.append(row)
+    return table(["size or mix", "Pebble metadata/alloc", "Pebble rounding", "Pebble total",
+                  "OpenSSL metadata/alloc", "OpenSSL rounding", "OpenSSL total",
+                  "glibc metadata/alloc", "glibc rounding", "glibc total"], rows)
+
+
+def replaytable(r):
+    rows = []
+    names = list(r.one) + [a for a, _ in r.agg] + list(r.errors) + list(r.context)
+    traces = sorted({k.split("trace:")[1] if "trace:" in k else k.split(":", 1)[1] for k in names if "replay/trace:" in k or k.startswith("replay_not_run:")})
+    for t in traces:
+        name = "replay/trace:" + t
+        ops = r.counter(name, "items_per_second")
+        ev = r.counter(name, "events")
+        if ops:
+            inproc = "%.2fM ops/s (%s events, %s per replay)" % (ops / 1e6, int(ev), ns(r.time(name)))
+        elif "replay_not_run:" + t in r.context:
+            inproc = "not run: the trace " + r.context["replay_not_run:" + t]
+        else:
+            inproc = r.missing(name)
+        sim = r.counter("sim/replay/trace:" + t, "items_per_second")
+        simtxt = "%.2fM events/s" % (sim / 1e6) if sim else ("not measured: pebblesim missing"
+                                                             if r.context.get("pebblesim") == "missing" else r.missing("sim/replay/trace:" + t))
+        rows.append(("`%s`" % t, inproc, simtxt))
+    if not rows:
+        return "No traces found (traces/*.trace): not measured.\n"
+    return table(["trace", "in process, the core on the POSIX host", "`pebblesim replay`, end to end less start-up"], rows)
+
+
+def plots(r, out):
+    made = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, name), dpi=110)
+        plt.close(fig)
+        made.append(name)
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for a in ALLOCATORS + ["wipe_floor"]:
+        pts = [(n, r.time("pair/%s/size:%d" % (a, n))) for n in SIZES]
+        pts = [(x, y) for x, y in pts if y is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", color=COLOR[a], label=LABEL[a])
+    ax.set(xscale="log", yscale="log", xlabel="allocation size (bytes)", ylabel="ns per alloc+free pair (median, CPU)",
+           title="Latency against size: the alloc+free pair, nothing else live")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, "latency-size.png")
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for a in ("pebble", "glibc_bzero", "openssl_secure", "wipe_floor"):
+        for n, style in ((64, "-"), (256, "--")):
+            pts = [(lv, r.time("steady/%s/size:%d/live:%d" % (a, n, lv))) for lv in LIVES]
+            pts = [(x, y) for x, y in pts if y is not None]
+            if pts:
+                lab = "reach + wipe, no allocator (floor)" if a == "wipe_floor" else LABEL[a]
+                ax.plot(*zip(*pts), style, marker="o", color=COLOR[a], label="%s, %s" % (lab, size(n)))
+    ax.set(xscale="log", yscale="log", xlabel="live allocations", ylabel="ns per free+alloc (median, CPU)",
+           title="Latency against live allocations (steady state)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    save(fig, "latency-live.png")
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for a, procs, label in THREADS:
+        pts = [(t, r.counter(threadname(a, procs, t), "items_per_second")) for t in (1, 2)]
+        pts = [(x, y / 1e6) for x, y in pts if y is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    ax.set(xticks=[1, 2], xlabel="threads", ylabel="million pairs per second (wall clock)",
+           title="Throughput against threads (256 B, 1,000 live per thread)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, "throughput-threads.png")
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for a, label in (("pebble", "Pebble"), ("openssl_secure", "OpenSSL secure heap"), ("glibc", "glibc malloc")):
+        pts = [(n, r.counter("overhead/%s/size:%d" % (a, n), "total_per_byte")) for n in SIZES]
+        pts = [(x, 100 * y) for x, y in pts if y is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", color=COLOR[a], label=label + " (metadata + rounding)")
+    ax.set(xscale="log", yscale="log", xlabel="allocation size (bytes)", ylabel="overhead, % of requested bytes",
+           title="Metadata overhead against size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, "overhead-size.png")
+    return made
+
+
+def report(r, jsonname, out):
+    made = plots(r, out)
+    t = targets(r)
+    failed = [x for x in t if x[3] != "met"]
+    parts = []
+    parts.append("# Pebble benchmark report\n\n"
+                 "Made by `ninja bench` from one run of `build/bench/pebblebench` (raw Google Benchmark JSON: "
+                 "[`%s`](%s)). Every allocator below ran in the same program, in the same run, on this machine. "
+                 "How to read it and how to compare two runs: the last section.\n" % (jsonname, jsonname))
+    parts.append("## Machine\n\n" + machine(r))
+    parts.append("## Speed targets\n\n" + table(["figure", "target", "measured", "verdict"], t))
+    if failed:
+        parts.append("**Targets not met in this run: %d of %d.** %s\n" % (
+            len(failed), len(t), "; ".join(x[0] for x in failed)))
+    else:
+        parts.append("Every target is met in this run.\n")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(notes):
+        parts.append(readfile(notes) + "\n")
+    parts.append("## The alloc+free pair against size\n\nAlloc then free, nothing else live (auto_wipe on, audit off). "
+                 "OpenSSL's heap is fresh here: each pair splits a large block down and merges it back.\n\n"
+                 + pairtable(r) + "\n![latency against size](latency-size.png)\n")
+    parts.append("## Steady state: 1,000 live\n\nEach iteration frees a random one of 1,000 live allocations and "
+                 "allocates anew; the random index comes from a ring drawn before timing. The floor column reaches "
+                 "and wipes a random one of 1,000 slices of one block: memory latency with no allocator.\n\n"
+                 + steadytable(r))
+    parts.append("## Cost against live allocations\n\n" + growthtable(r) + "\n![latency against live allocations](latency-live.png)\n")
+    parts.append("## Threads\n\nSteady state at 256 B with 1,000 live per thread; pairs per second over the wall clock, "
+                 "both threads together. Separate procs use distinct slots (distinct areas and locks); one proc shares "
+                 "one area and its lock.\n\n" + threadtable(r) + "\n![throughput against threads](throughput-threads.png)\n")
+    parts.append("## Every call\n\nMedian CPU time per call on an idle proc with one allocation of the size. alloc and "
+                 "free alone run in batches of 256 with the timer stopped to undo them, so a batch of large frees "
+                 "wipes memory that is no longer in cache; the pairs run back to back. audit reads the log ring, "
+                 "so its cost is given with the ring empty and full.\n\n" + callstable(r))
+    parts.append("## Metadata overhead\n\nPebble's figures are deltas of `pebble_secure_sysstats` across allocating "
+                 "the set (a fresh proc each time): metadata is all host memory the core took (records, bitmaps, span "
+                 "structures), rounding is slot bytes beyond the request. Run tails (at most 1/64 of a run by the class "
+                 "geometry) are in neither statistic. OpenSSL: rounding from `CRYPTO_secure_actual_size`, metadata its "
+                 "two bit tables (1/32 of the bytes its blocks take). glibc: `malloc_usable_size`, and the 8-byte "
+                 "chunk header. A trace's mix is the sizes of all its alloc lines, allocated together.\n\n"
+                 + overheadtable(r) + "\n![metadata overhead against size](overhead-size.png)\n")
+    parts.append("## Trace replay\n\n" + replaytable(r))
+    if r.errors:
+        parts.append("## Benchmarks that failed\n\n" + table(["benchmark", "error"], sorted(r.errors.items())))
+    parts.append(HOWTO)
+    with open(os.path.join(out, "REPORT.md"), "w") as f:
+        f.write("\n".join(parts))
+    return made
+
+
+HOWTO = """## How to read this report, and how to compare runs
+
+- Times are per operation: CPU time for single-threaded benchmarks, wall-clock for the thread table.
+  "median" and "p99" are over the repetitions of each benchmark (each repetition's figure is a mean over
+  many calls), so p99 shows how much a run can vary, not the slowest single call.
+- "Pebble / glibc" below 1 means Pebble is faster. glibc+bzero is what a careful user would write by hand
+  without a secure heap; OpenSSL's secure heap is the usual library choice; libsodium pays guard pages and
+  system calls on every allocation. The wipe floor is explicit_bzero of the same bytes alone: nothing that
+  wipes can be faster.
+- The machine is shared and virtual: the load average lines above tell how busy it was. Compare ratios
+  within one run, not absolute times across machines.
+- To compare a new run with this baseline, use Google Benchmark's own tool (package `libbenchmark-tools`):
+
+      ninja bench-compare
+
+  runs the program into `build/reports-new/pebblebench.json` and prints
+  `/usr/share/benchmark/compare.py benchmarks reports/pebblebench.json build/reports-new/pebblebench.json`
+  (negative numbers: the new run is faster; with repetitions it also gives a U test per benchmark).
+"""
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: report.py RUN.json OUTDIR")
+    path, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    r = Run(path)
+    if not r.agg and not r.one:
+        sys.exit("report.py: %s holds no benchmark results" % path)
+    jsonname = os.path.relpath(os.path.abspath(path), os.path.abspath(out))
+    made = report(r, jsonname, out)
+    print("report.py: wrote %s and %s" % (os.path.join(out, "REPORT.md"), ", ".join(made)))
+    if r.errors:
+        print("report.py: %d benchmarks failed:" % len(r.errors), file=sys.stderr)
+        for k, v in sorted(r.errors.items()):
+            print("  %s: %s" % (k, v), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+/*
+ * The allocation pair, the figure a user compares: Pebble against
+ * glibc (malloc + explicit_bzero + free), OpenSSL's secure heap,
+ * libsodium, and explicit_bzero alone (the wipe floor), in the same
+ * run.
+ *
+ *   pair/A/size:N		alloc then free, nothing else live
+ *   steady/A/size:N/live:L	L live; each iteration frees a random
+ *				one and allocates anew
+ *   threads/A/mode/threads:T	steady state at 1,000 live per thread,
+ *				T threads, each in its own proc
+ *				(procs) or all in one (oneproc)
+ *
+ * The random choice comes from a ring drawn before timing.  A live
+ * set of one allocator is kept between Google Benchmark's calls of
+ * the same benchmark (it calls a function several times while it
+ * sizes the run), so a million allocations are made once, not on
+ * every call.
+ */
+#include "bench.h"
+
+template<class A> static A	make(Proc*) { return A(); }
+template<> Pebble	make<Pebble>(Proc *p) { return Pebble(p); }
+
+template<class A> static void
+fail(benchmark::State &st, A&, const char *what)
+{
+	st.SkipWithError(what);
+}
+
+template<> void
+fail<Pebble>(benchmark::State &st, Pebble &a, const char *what)
+{
+	benchfail(st, what, a.err);
+}
+
+template<class A> static void
+pair(benchmark::State &st)
+{
+	A a = make<A>(proc(Pmain));
+	size_t n = st.range(0);
+	void *v;
+
+	for(auto _ : st){
+		v = a.alloc(n);
+		benchmark::DoNotOptimize(v);
+		if(v == nullptr || !a.release(v, n)){
+			fail(st, a, "pair");
+			break;
+		}
+	}
+	st.SetItemsProcessed(st.iterations());
+	st.SetBytesProcessed(st.iterations() * n);
+}
+
+/* the wipe floor: explicit_bzero of the same bytes, nothing else */
+static void
+floorwipe(benchmark::State &st)
+{
+	size_t n = st.range(0);
+	std::vector<char> buf(n);
+
+	for(auto _ : st){
+		explicit_bzero(buf.data(), n);
+		benchmark::ClobberMemory();
+	}
+	st.SetItemsProcessed(st.iterations());
+	st.SetBytesProcessed(st.iterations() * n);
+}
+
+/* one live set per allocator, kept while the same benchmark runs */
+template<class A> struct Liveset {
+	size_t	size = 0;
+	std::vector<void*>	v;
+
+	bool	fill(A &a, size_t n, size_t live) {
+		if(size == n && v.size() == live)
+			return true;
+		drop(a);
+		size = n;
+		for(size_t i = 0; i < live; i++){
+			void *p = a.alloc(n);
+			if(p == nullptr){
+				drop(a);
+				return false;
+			}
+			v.push_back(p);
+		}
+		return true;
+	}
+	void	drop(A &a) {
+		for(void *p : v)
+			a.release(p, size);
+		v.clear();
+		size = 0;
+	}
+};
+
+template<class A> static Liveset<A>	liveset;
+
+template<class A> static void
+steady(benchmark::State &st)
+{
+	A a = make<A>(proc(Pmain));
+	size_t n = st.range(0), live = st.range(1);
+	Liveset<A> &ls = liveset<A>;
+	Ring r(live, 1);
+	uint32_t i;
+
+	if(!ls.fill(a, n, live)){
+		fail(st, a, "filling the live set");
+		return;
+	}
+	for(auto _ : st){
+		i = r.next();
+		if(!a.release(ls.v[i], n) || (ls.v[i] = a.alloc(n)) == nullptr){
+			fail(st, a, "steady");
+			ls.v.erase(ls.v.begin() + i);
+			ls.drop(a);
+			break;
+		}
+	}
+	st.SetItemsProcessed(st.iterations());
+}
+
+/*
+ * The floor under steady/A/size:N/live:L: reaching and wiping one
+ * random allocation of L live ones, with no allocator at all (the
+ * allocations are slices of one block).  What a steady figure adds
+ * to this is the allocator's own work; this part is memory latency.
+ */
+static void
+steadyfloor(benchmark::State &st)
+{
+	size_t n = st.range(0), live = st.range(1);
+	std::vector<char> block(n * live);
+	std::vector<char*> v(live);
+	Ring r(live, 1);
+
+	for(size_t i = 0; i < live; i++)
+		v[i] = block.data() + i*n;
+	for(auto _ : st){
+		explicit_bzero(v[r.next()], n);
+		benchmark::ClobberMemory();
+	}
+	st.SetItemsProcessed(st.iterations());
+}
+
+enum { Threadlive = 1000, Threadsize = 256 };
+
+/* each thread its own live set; the proc is its own or shared */
+template<class A> static void
+threads(benchmark::State &st)
+{
+	int role = st.range(0) ? Pthread0 + st.thread_index() : Pthread0;
+	A a = make<A>(proc(role));
+	std::vector<void*> v;
+	Ring r(Threadlive, 1 + st.thread_index());
+	uint32_t i;
+	bool ok = true;
+
+	for(i = 0; i < Threadlive && ok; i++){
+		v.push_back(a.alloc(Threadsize));
+		ok = v.back() != nullptr;
+	}
+	if(!ok){
+		v.pop_back();
+		fail(st, a, "filling the live set");
+	}else for(auto _ : st){
+		i = r.next();
+		if(!a.release(v[i], Threadsize) || (v[i] = a.alloc(Threadsize)) == nullptr){
+			fail(st, a, "threads");
+			v.erase(v.begin() + i);
+			break;
+		}
+	}
+	for(void *p : v)
+		a.release(p, Threadsize);
+	st.SetItemsProcessed(st.iterations());
+}
+
+static std::string
+nm(const char *kind, const char *alloc)
+{
+	return std::string(kind) + "/" + alloc;
+}
+
+template<class A> static void
+pairsof(int step)
+{
+	auto *b = benchmark::RegisterBenchmark(nm("pair", A::name()).c_str(), pair<A>);
+	b->ArgName("size");
+	sizes(b, step);
+	repsstats(b);
+}
+
+template<class A> static void
+steadyof(std::vector<long> sz, std::vector<long> lives)
+{
+	auto *b = benchmark::RegisterBenchmark(nm("steady", A::name()).c_str(), steady<A>);
+	b->ArgNames({"size", "live"});
+	for(long n : sz)
+		for(long l : lives)
+			b->Args({n, l});
+	repsstats(b);
+}
+
+template<class A> static void
+threadsof(bool pebble)
+{
+	auto *b = benchmark::RegisterBenchmark(nm("threads", A::name()).c_str(), threads<A>);
+	b->ArgName("procs");
+	b->Arg(1);
+	if(pebble)
+		b->Arg(0);
+	b->Threads(1)->Threads(2)->UseRealTime();
+	repsstats(b);
+}
+
+void
+registersteady(void)
+{
+	std::vector<long> grid = {16, 64, 256, 1024, 4096, 16384, 65536};
+	std::vector<long> growth = {1, 100000, Maxlive};	/* 1,000 is in the grid */
+
+	pairsof<Pebble>(2);
+	pairsof<Glibc>(2);
+	pairsof<Openssl>(2);
+	pairsof<Sodium>(4);
+	auto *b = benchmark::RegisterBenchmark("pair/wipe_floor", floorwipe);
+	b->ArgName("size");
+	sizes(b, 2);
+	repsstats(b);
+
+	steadyof<Pebble>(grid, {1000});
+	steadyof<Glibc>(grid, {1000});
+	steadyof<Openssl>(grid, {1000});
+	steadyof<Sodium>({16, 256, 4096, 65536}, {1000});
+	steadyof<Pebble>({64, 256}, growth);
+	steadyof<Glibc>({64, 256}, growth);
+	steadyof<Openssl>({64, 256}, growth);
+
+	b = benchmark::RegisterBenchmark("steady/wipe_floor", steadyfloor);
+	b->ArgNames({"size", "live"});
+	for(long n : grid)
+		b->Args({n, 1000});
+	for(long n : {64, 256})
+		for(long l : growth)
+			b->Args({n, l});
+	repsstats(b);
+
+	threadsof<Pebble>(true);
+	threadsof<Glibc>(false);
+	threadsof<Openssl>(false);
+}
