@@ -115,7 +115,7 @@ pebble_secure_audit(Proc *p, void *ptr, SecureAuditEntry *audit, int max_entries
 	head = __atomic_load_n(&pb->audit.head, __ATOMIC_ACQUIRE);
 	k = head > pb->audit.n ? head - pb->audit.n : 0;
 	for(n = 0; k < head && n < max_entries; k++){
-		if(!readent(k, &e) || e.id != id)
+		if(LD(pb->audit.ring[k % pb->audit.n].id) != id || !readent(k, &e) || e.id != id)
 			continue;
 		audit[n].timestamp = e.time;
 		audit[n].operation = e.op;

@@ -122,6 +122,7 @@ struct Area {
 	uvlong	idnext;
 	uvlong	idlim;
 	usize	slotbytes;	/* heap bytes its live allocations occupy */
+	long	nempty;		/* empty runs it keeps (atomic) */
 	Lock	heldlk;
 	Grant	*held;		/* grants this proc holds on others' memory */
 	char	conf[NCONF][CONFLEN];
@@ -168,6 +169,7 @@ struct Pebble {
 	Auditlog	audit;
 	uvlong	idnext;		/* atomic, in IDBLOCKs */
 	usize	metabytes;	/* atomic */
+	long	nempty;		/* empty runs all areas keep (atomic) */
 	uvlong	pagedout;	/* atomic */
 	uchar	*pgout;		/* page -> 1 when its contents are in swap */
 	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */

@@ -169,15 +169,18 @@ takespan(ulong n)
 	Span *s;
 
 	b = fitbin(n);
-	if(b >= NBIN)
-		return nil;
-	b = firstbin(b);
-	if(b < 0)
-		return nil;
-	s = pb->bin[b];
-	while(s != nil && s->npage < n)	/* only exact bins can hold short spans */
-		s = s->next;
-	return s;
+	if(b < NBIN && (b = firstbin(b)) >= 0){
+		s = pb->bin[b];
+		while(s != nil && s->npage < n)	/* only exact bins can hold short spans */
+			s = s->next;
+		if(s != nil)
+			return s;
+	}
+	/* no bin certain to fit: n's own bin may still hold a span big enough */
+	for(s = pb->bin[binof(n)]; s != nil; s = s->next)
+		if(s->npage >= n)
+			return s;
+	return nil;
 }
 
 /*

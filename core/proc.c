@@ -223,6 +223,8 @@ handover(Area *a, Area *pa)
 static void
 wipearea(Area *a)
 {
+	if(a->spans != nil || a->nempty != 0)
+		hostpanic("pebble: an exiting area still holds runs");
 	secwipe(a->key, sizeof a->key);
 	memset(&a->budget, 0, sizeof a->budget);
 	memset(a->runs, 0, sizeof a->runs);

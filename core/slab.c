@@ -111,6 +111,7 @@ newrun(Area *a, int c)
 		s->freemap[i/64] |= 1ULL << (i%64);
 	areaspan(a, s);
 	partialin(a, s);
+	emptyadj(a, 1);
 	return s;
 }
 
@@ -142,7 +143,7 @@ newlarge(Area *a, usize n)
 }
 
 static uint
-takeslot(Span *s)
+takeslot(Area *a, Span *s)
 {
 	int w, nw;
 	uint i;
@@ -153,7 +154,8 @@ takeslot(Span *s)
 	s->hint = w;
 	i = w*64 + __builtin_ctzll(s->freemap[w]);
 	s->freemap[w] &= ~(1ULL << (i%64));
-	s->nfree--;
+	if(s->nfree-- == s->nslot)
+		emptyadj(a, -1);
 	return i;
 }
 
@@ -179,7 +181,7 @@ slotalloc(Area *a, usize n, Span **sp, uint *ip)
 		s = a->runs[c];
 		if(s == nil && (s = newrun(a, c)) == nil)
 			return nil;
-		i = takeslot(s);
+		i = takeslot(a, s);
 		if(s->nfree == 0)
 			partialout(a, s);
 	}
@@ -203,6 +205,8 @@ spanrelease(Area *a, Span *s)
 
 	if(s->inpartial)
 		partialout(a, s);
+	if(s->kind == Srun && s->nfree == s->nslot)
+		emptyadj(a, -1);
 	unareaspan(a, s);
 	for(i = 0; i < s->nslot; i++)
 		if(s->rec[i].word & Fdirty)
@@ -232,11 +236,20 @@ slotfree(Area *a, Span *s, uint i)
 	if(s->nfree == 1)
 		partialin(a, s);
 	if(s->nfree == s->nslot){
+		emptyadj(a, 1);
 		/* keep one empty run of a class, release the others */
 		o = s->next != nil ? s->next : s->prev;
 		if(o != nil)
 			spanrelease(a, s);
 	}
+}
+
+/* empty runs kept, per area and in all: reclaim looks only where there are some */
+void
+emptyadj(Area *a, int d)
+{
+	ATOMADD(&a->nempty, d);
+	ATOMADD(&pb->nempty, d);
 }
 
 /* release a's empty runs; the caller holds a's lock */
@@ -246,7 +259,7 @@ dropempty(Area *a)
 	int c;
 	Span *s, *n;
 
-	for(c = 0; c < NCLASS; c++)
+	for(c = 0; c < NCLASS && ATOMLOAD(&a->nempty) > 0; c++)
 		for(s = a->runs[c]; s != nil; s = n){
 			n = s->next;
 			if(s->nfree == s->nslot)
@@ -262,9 +275,9 @@ reclaim(Area *self)
 	Area *a;
 
 	dropempty(self);
-	for(i = 0; i < pb->conf.nproc; i++){
+	for(i = 0; i < pb->conf.nproc && ATOMLOAD(&pb->nempty) > 0; i++){
 		a = &pb->areas[i];
-		if(a == self || ATOMLOAD(&a->state) != Alive)
+		if(a == self || ATOMLOAD(&a->nempty) == 0 || ATOMLOAD(&a->state) != Alive)
 			continue;
 		if(canwlock(&a->rd.lock)){
 			if(a->state == Alive)

@@ -1,0 +1,148 @@
+/*
+ * Small containers the simulator needs: growable vectors, a hash map
+ * from integer keys, and the byte pattern writes put in memory.
+ */
+#include "sim.h"
+
+void*
+emalloc(usize n)
+{
+	void *p;
+
+	p = calloc(1, n ? n : 1);
+	if(p == nil){
+		fprintf(stderr, "pebblesim: out of memory\n");
+		exit(Xusage);
+	}
+	return p;
+}
+
+void*
+erealloc(void *p, usize n)
+{
+	p = realloc(p, n ? n : 1);
+	if(p == nil){
+		fprintf(stderr, "pebblesim: out of memory\n");
+		exit(Xusage);
+	}
+	return p;
+}
+
+void
+vecpush(Vec *v, void *x)
+{
+	if(v->n == v->cap){
+		v->cap = v->cap ? 2*v->cap : 4;
+		v->v = erealloc(v->v, v->cap * sizeof v->v[0]);
+	}
+	v->v[v->n++] = x;
+}
+
+/* remove element i by moving the last into its place */
+void
+vecdel(Vec *v, int i)
+{
+	v->v[i] = v->v[--v->n];
+}
+
+int
+vecfind(Vec *v, void *x)
+{
+	int i;
+
+	for(i = 0; i < v->n; i++)
+		if(v->v[i] == x)
+			return i;
+	return -1;
+}
+
+void
+vecfree(Vec *v)
+{
+	free(v->v);
+	memset(v, 0, sizeof *v);
+}
+
+uvlong
+mix64(uvlong z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void
+mapgrow(Map *m)
+{
+	Map o;
+	usize i;
+
+	o = *m;
+	m->cap = o.cap ? 2*o.cap : 1024;
+	m->k = emalloc(m->cap * sizeof m->k[0]);
+	m->v = emalloc(m->cap * sizeof m->v[0]);
+	m->n = 0;
+	for(i = 0; i < o.cap; i++)
+		if(o.k[i] != 0)
+			mapput(m, o.k[i], o.v[i]);
+	free(o.k);
+	free(o.v);
+}
+
+/* keys are never removed: dead procs and allocations stay findable */
+void
+mapput(Map *m, uvlong k, void *v)
+{
+	usize i;
+
+	if(2*(m->n+1) > m->cap)
+		mapgrow(m);
+	for(i = mix64(k) & (m->cap-1); m->k[i] != 0 && m->k[i] != k; i = (i+1) & (m->cap-1))
+		;
+	if(m->k[i] == 0)
+		m->n++;
+	m->k[i] = k;
+	m->v[i] = v;
+}
+
+void*
+mapget(Map *m, uvlong k)
+{
+	usize i;
+
+	if(m->cap == 0 || k == 0)
+		return nil;
+	for(i = mix64(k) & (m->cap-1); m->k[i] != 0; i = (i+1) & (m->cap-1))
+		if(m->k[i] == k)
+			return m->v[i];
+	return nil;
+}
+
+void
+mapfree(Map *m)
+{
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+/*
+ * What a write of handle h puts at offset off: byte i of the word
+ * mix64(h, off/8).  Any one byte looks random, and a run of them
+ * names its allocation, which the swap and dump scans rely on.
+ */
+void
+pattern(uchar *p, uvlong h, uvlong off, usize n)
+{
+	uvlong w, k, hh;
+	usize i;
+
+	hh = mix64(h * 0x9e3779b97f4a7c15ULL + 0x5851f42d4c957f2dULL);
+	i = 0;
+	while(i < n){
+		k = (off + i) / 8;
+		w = mix64(hh ^ k) | 0x0101010101010101ULL;	/* never a zero byte */
+		for(; i < n && (off + i) / 8 == k; i++)
+			p[i] = w >> (8 * ((off + i) % 8));
+	}
+}
