@@ -84,12 +84,7 @@ dropheld(Area *a, Area *o, Proc *p)
 	for(g = a->held; g != nil; g = n){
 		n = g->hnext;
 		if(ATOMLOAD(&g->owner) == o){
-			if(g->hprev != nil)
-				g->hprev->hnext = g->hnext;
-			else
-				a->held = g->hnext;
-			if(g->hnext != nil)
-				g->hnext->hprev = g->hprev;
+			heldout(a, g);
 			g->hnext = mine;
 			mine = g;
 		}

@@ -240,17 +240,6 @@ hostswapout(uvlong key, void *buf, usize n)
 	return swapput(key, buf, n);
 }
 
-int
-hostswapin(uvlong key, void *buf, usize n)
-{
-	return swapget(key, buf, n);
-}
-
-void
-hostswapdrop(uvlong key)
-{
-	swapdel(key);
-}
 
 int
 detswapcount(void)

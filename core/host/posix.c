@@ -123,14 +123,3 @@ hostswapout(uvlong key, void *buf, usize n)
 	return swapput(key, buf, n);
 }
 
-int
-hostswapin(uvlong key, void *buf, usize n)
-{
-	return swapget(key, buf, n);
-}
-
-void
-hostswapdrop(uvlong key)
-{
-	swapdel(key);
-}

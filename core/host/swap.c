@@ -3,7 +3,9 @@
  * key.  It stands for a swap partition, so what it holds is what an
  * attacker with the disk would see; the simulator reads it back
  * (swapread) to prove no plaintext ever got here.  Buckets are walked
- * in order, so reading it is deterministic.
+ * in order, so reading it is deterministic.  Reading and dropping are
+ * the same for both hosts; each writes its own hostswapout (the
+ * deterministic one can be told to fail).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +134,16 @@ swapclear(void)
 	}
 	nswap = 0;
 	unlock(&swaplk);
+}
+
+int
+hostswapin(uvlong key, void *buf, usize n)
+{
+	return swapget(key, buf, n);
+}
+
+void
+hostswapdrop(uvlong key)
+{
+	swapdel(key);
 }
