@@ -122,7 +122,7 @@ struct Area {
 	uvlong	idnext;
 	uvlong	idlim;
 	usize	slotbytes;	/* heap bytes its live allocations occupy */
-	long	nempty;		/* empty runs it keeps (atomic) */
+	int	hasempty;	/* may keep empty runs (atomic) */
 	Lock	heldlk;
 	Grant	*held;		/* grants this proc holds on others' memory */
 	char	conf[NCONF][CONFLEN];
@@ -169,7 +169,7 @@ struct Pebble {
 	Auditlog	audit;
 	uvlong	idnext;		/* atomic, in IDBLOCKs */
 	usize	metabytes;	/* atomic */
-	long	nempty;		/* empty runs all areas keep (atomic) */
+	int	hasempty;	/* some area may keep empty runs (atomic) */
 	uvlong	pagedout;	/* atomic */
 	uchar	*pgout;		/* page -> 1 when its contents are in swap */
 	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */

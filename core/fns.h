@@ -21,7 +21,6 @@ void	areaspan(Area*, Span*);
 void	unareaspan(Area*, Span*);
 void	reclaim(Area*);
 void	emptyruns(Area*);
-void	emptyadj(Area*, int);
 void	partialin(Area*, Span*);
 void	partialout(Area*, Span*);
 

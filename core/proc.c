@@ -218,7 +218,7 @@ handover(Area *a, Area *pa)
 static void
 wipearea(Area *a)
 {
-	if(a->spans != nil || a->nempty != 0)
+	if(a->spans != nil)
 		hostpanic("pebble: an exiting area still holds runs");
 	secwipe(a->key, sizeof a->key);
 	memset(&a->budget, 0, sizeof a->budget);
@@ -232,6 +232,7 @@ wipearea(Area *a)
 	a->audit = 0;
 	a->spans = nil;
 	a->slotbytes = 0;
+	a->hasempty = 0;
 	a->nonce = 0;
 	a->idnext = a->idlim = 0;
 }

@@ -111,7 +111,6 @@ newrun(Area *a, int c)
 		s->freemap[i/64] |= 1ULL << (i%64);
 	areaspan(a, s);
 	partialin(a, s);
-	emptyadj(a, 1);
 	return s;
 }
 
@@ -154,8 +153,7 @@ takeslot(Area *a, Span *s)
 	s->hint = w;
 	i = w*64 + __builtin_ctzll(s->freemap[w]);
 	s->freemap[w] &= ~(1ULL << (i%64));
-	if(s->nfree-- == s->nslot)
-		emptyadj(a, -1);
+	s->nfree--;
 	return i;
 }
 
@@ -205,8 +203,6 @@ spanrelease(Area *a, Span *s)
 
 	if(s->inpartial)
 		partialout(a, s);
-	if(s->kind == Srun && s->nfree == s->nslot)
-		emptyadj(a, -1);
 	unareaspan(a, s);
 	for(i = 0; i < s->nslot; i++)
 		if(s->rec[i].word & Fdirty)
@@ -217,6 +213,20 @@ spanrelease(Area *a, Span *s)
 	s->freemap = nil;
 	setspanarea(s, nil);
 	pageput(s);
+}
+
+/*
+ * Flags, not counts, say where empty runs may be kept, so that reclaim
+ * looks only there: a flag already set is only read, so the alloc and
+ * free paths of different procs never write a shared cache line.
+ */
+static void
+keptempty(Area *a)
+{
+	if(!ATOMLOAD(&a->hasempty))
+		ATOMSTORE(&a->hasempty, 1);
+	if(!ATOMLOAD(&pb->hasempty))
+		ATOMSTORE(&pb->hasempty, 1);
 }
 
 /* slot i of s is no longer an allocation; the caller has wiped or marked it */
@@ -236,20 +246,13 @@ slotfree(Area *a, Span *s, uint i)
 	if(s->nfree == 1)
 		partialin(a, s);
 	if(s->nfree == s->nslot){
-		emptyadj(a, 1);
 		/* keep one empty run of a class, release the others */
 		o = s->next != nil ? s->next : s->prev;
 		if(o != nil)
 			spanrelease(a, s);
+		else
+			keptempty(a);
 	}
-}
-
-/* empty runs kept, per area and in all: reclaim looks only where there are some */
-void
-emptyadj(Area *a, int d)
-{
-	ATOMADD(&a->nempty, d);
-	ATOMADD(&pb->nempty, d);
 }
 
 /* release a's empty runs; the caller holds a's lock */
@@ -259,12 +262,15 @@ dropempty(Area *a)
 	int c;
 	Span *s, *n;
 
-	for(c = 0; c < NCLASS && ATOMLOAD(&a->nempty) > 0; c++)
+	if(!ATOMLOAD(&a->hasempty))
+		return;
+	for(c = 0; c < NCLASS; c++)
 		for(s = a->runs[c]; s != nil; s = n){
 			n = s->next;
 			if(s->nfree == s->nslot)
 				spanrelease(a, s);
 		}
+	ATOMSTORE(&a->hasempty, 0);
 }
 
 /* heap exhaustion: take back every empty run no one is busy with */
@@ -275,15 +281,19 @@ reclaim(Area *self)
 	Area *a;
 
 	dropempty(self);
-	for(i = 0; i < pb->conf.nproc && ATOMLOAD(&pb->nempty) > 0; i++){
+	if(!ATOMLOAD(&pb->hasempty))
+		return;
+	ATOMSTORE(&pb->hasempty, 0);
+	for(i = 0; i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
-		if(a == self || ATOMLOAD(&a->nempty) == 0 || ATOMLOAD(&a->state) != Alive)
+		if(a == self || !ATOMLOAD(&a->hasempty) || ATOMLOAD(&a->state) != Alive)
 			continue;
 		if(canwlock(&a->rd.lock)){
 			if(a->state == Alive)
 				dropempty(a);
 			wunlock(&a->rd.lock);
-		}
+		}else
+			keptempty(a);	/* busy: look again next time */
 	}
 }
 
