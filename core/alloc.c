@@ -34,6 +34,10 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 		err = PEBBLE_ERR_BUDGET;
 	else if(size > pb->size || (r = slotalloc(a, size, &s, &i)) == nil)
 		err = PEBBLE_ERR_NOMEM;
+	else if(a->audit && pebble_secure_auditing && auditindex(s) < 0){
+		slotfree(a, s, i);
+		err = PEBBLE_ERR_NOMEM;
+	}
 	if(err != PEBBLE_ERR_OK){
 		wunlock(&a->rd.lock);
 		return err;
@@ -46,7 +50,7 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 	r->size = size;
 	charge(a, size);
 	a->budget.nalloc++;
-	auditlog(r, PEBBLE_AUDIT_ALLOC, p, size, 0, perms, 0);
+	auditlog(s, i, PEBBLE_AUDIT_ALLOC, p, size, 0, perms, 0);
 	*secure_ptr = (void*)slotaddr(s, i);
 	wunlock(&a->rd.lock);
 	return PEBBLE_ERR_OK;
@@ -91,7 +95,7 @@ dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
 	if(r->word & Fshared)
 		revokeall(a, s, i, by);
 	n = r->size;
-	auditlog(r, op, by, n, 0, 0, 0);
+	auditlog(s, i, op, by, n, 0, 0, 0);
 	release(a, r, recaddr(s, i), n, wipe);
 	a->budget.nalloc--;
 	slotfree(a, s, i);
@@ -157,7 +161,7 @@ memop(Proc *p, void *ptr, usize n, int op)
 	switch(op){
 	case Owipe:
 		wipebytes(a, recaddr(s, i), n);
-		auditlog(r, PEBBLE_AUDIT_WIPE, p, n, 0, 0, 0);
+		auditlog(s, i, PEBBLE_AUDIT_WIPE, p, n, 0, 0, 0);
 		break;
 	case Owipefree:
 		dofree(a, s, i, p, PEBBLE_AUDIT_FREE, 1);
@@ -167,7 +171,7 @@ memop(Proc *p, void *ptr, usize n, int op)
 			dofree(a, s, i, p, PEBBLE_AUDIT_FREE, 0);
 			break;
 		}
-		auditlog(r, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);
+		auditlog(s, i, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);
 		release(a, r, recaddr(s, i), n, 0);
 		r->head += n;
 		r->size -= n;

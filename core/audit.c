@@ -7,7 +7,10 @@
  * less the ring's size, reported in the system statistics.
  *
  * Entries name the allocation by its id, never by address: an address
- * is reused, an id is not.
+ * is reused, an id is not.  Each entry also links to the one before
+ * it for the same allocation, and the allocation's run keeps where
+ * its newest entry is (alast), so a query walks only that
+ * allocation's entries, not the ring.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -41,12 +44,15 @@ auditfree(void)
 }
 
 void
-auditput(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result)
+auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
-	uvlong k;
+	uvlong k, prev;
 	Auditent *e;
+	Rec *r;
 
+	r = &s->rec[i];
 	k = __atomic_fetch_add(&pb->audit.head, 1, __ATOMIC_RELAXED);
+	prev = __atomic_exchange_n(&s->alast[i], k+1, __ATOMIC_ACQ_REL);
 	e = &pb->audit.ring[k % pb->audit.n];
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
 	STR(e->time, hostnsec());
@@ -58,13 +64,14 @@ auditput(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result
 	STR(e->op, op);
 	STR(e->result, result);
 	STR(e->perms, perms);
+	STR(e->prev, prev);
 	__atomic_store_n(&e->seq, k+1, __ATOMIC_RELEASE);
 }
 
 void
 auditdenied(Span *s, uint i, Proc *by, int err)
 {
-	auditlog(&s->rec[i], PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
+	auditlog(s, i, PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
 }
 
 /* entry k of the log, if it is still there and whole */
@@ -87,7 +94,82 @@ readent(uvlong k, Auditent *out)
 	out->op = LD(e->op);
 	out->result = LD(e->result);
 	out->perms = LD(e->perms);
+	out->prev = LD(e->prev);
 	return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq;
+}
+
+/*
+ * Audited allocations need their run's alast array; made at the
+ * first audited allocation in a run, under the owner's write lock.
+ */
+int
+auditindex(Span *s)
+{
+	usize n;
+
+	if(s->alast != nil)
+		return 0;
+	n = s->nslot * sizeof(uvlong);
+	s->alast = metaalloc(n);
+	if(s->alast == nil)
+		return -1;
+	memset(s->alast, 0, n);
+	return 0;
+}
+
+/* an entry of this allocation, 1 + its place in the ring, or 0 at the end of the chain */
+static uvlong
+chainnext(uvlong k1, uvlong id, Auditent *e)
+{
+	if(k1 == 0 || !readent(k1-1, e) || e->id != id)
+		return 0;
+	return 1;
+}
+
+static void
+putentry(SecureAuditEntry *a, Auditent *e)
+{
+	a->timestamp = e->time;
+	a->operation = e->op;
+	a->process = e->proc;
+	a->size = e->size;
+	a->pid = e->pid;
+	a->peer = e->peer;
+	a->perms = e->perms;
+	a->result = e->result;
+}
+
+/*
+ * The retained entries of slot i of s, oldest first, at most max.
+ * The chain runs newest to oldest, so count it, then walk it again
+ * filling from the back.  The chain ends at an entry of another
+ * allocation (the slot's earlier tenant) or one the ring overwrote.
+ */
+static int
+auditread(Span *s, uint i, SecureAuditEntry *audit, int max)
+{
+	uvlong start, k1, id;
+	Auditent e;
+	long n, m, skip, j;
+
+	if(s->alast == nil)
+		return 0;
+	id = RID(&s->rec[i]);
+	start = ATOMLOAD(&s->alast[i]);
+	n = 0;
+	for(k1 = start; chainnext(k1, id, &e) && n < (long)pb->audit.n; k1 = e.prev)
+		n++;
+	m = n < max ? n : max;
+	skip = n - m;
+	j = m;
+	for(k1 = start; j > 0 && chainnext(k1, id, &e); k1 = e.prev)
+		if(skip > 0)
+			skip--;
+		else
+			putentry(&audit[--j], &e);
+	if(j > 0)	/* overwritten between the walks: close the gap */
+		memmove(audit, audit+j, (m-j) * sizeof audit[0]);
+	return m - j;
 }
 
 int
@@ -96,8 +178,6 @@ pebble_secure_audit(Proc *p, void *ptr, SecureAuditEntry *audit, int max_entries
 	Area *c, *a;
 	Span *s;
 	uint i;
-	uvlong k, head, id;
-	Auditent e;
 	int n;
 
 	if(p == nil || ptr == nil || audit == nil || max_entries <= 0 || pb == nil)
@@ -111,22 +191,7 @@ pebble_secure_audit(Proc *p, void *ptr, SecureAuditEntry *audit, int max_entries
 		runlock(&a->rd.lock);
 		return PEBBLE_ERR_PERM;
 	}
-	id = RID(&s->rec[i]);
-	head = __atomic_load_n(&pb->audit.head, __ATOMIC_ACQUIRE);
-	k = head > pb->audit.n ? head - pb->audit.n : 0;
-	for(n = 0; k < head && n < max_entries; k++){
-		if(LD(pb->audit.ring[k % pb->audit.n].id) != id || !readent(k, &e) || e.id != id)
-			continue;
-		audit[n].timestamp = e.time;
-		audit[n].operation = e.op;
-		audit[n].process = e.proc;
-		audit[n].size = e.size;
-		audit[n].pid = e.pid;
-		audit[n].peer = e.peer;
-		audit[n].perms = e.perms;
-		audit[n].result = e.result;
-		n++;
-	}
+	n = auditread(s, i, audit, max_entries);
 	runlock(&a->rd.lock);
 	return n;
 }

@@ -96,6 +96,7 @@ struct Span {
 	Rec	*rec;		/* nslot records */
 	uvlong	*freemap;	/* bit set: slot free */
 	Grant	*grants;
+	uvlong	*alast;		/* per slot: 1 + ring place of its newest audit entry; nil until audited */
 	ushort	nslot;
 	ushort	nfree;
 	ushort	hint;		/* freemap word to look in first */
@@ -141,6 +142,7 @@ struct Auditent {
 	int	op;
 	int	result;
 	int	perms;
+	uvlong	prev;		/* 1 + the ring place of the allocation's entry before, or 0 */
 };
 
 struct Auditlog {

@@ -48,7 +48,8 @@ void	fixmapbit(Area*, Area*);
 /* audit.c */
 int	auditinit(int);
 void	auditfree(void);
-void	auditput(Rec*, int, Proc*, usize, ulong, int, int);
+void	auditput(Span*, uint, int, Proc*, usize, ulong, int, int);
+int	auditindex(Span*);
 void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */
@@ -157,8 +158,8 @@ uncharge(Area *a, usize n)
 
 /* most allocations are not audited: the test costs nothing then */
 static inline void
-auditlog(Rec *r, int op, Proc *by, usize size, ulong peer, int perms, int result)
+auditlog(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
-	if(r->word & Faudit)
-		auditput(r, op, by, size, peer, perms, result);
+	if(s->rec[i].word & Faudit)
+		auditput(s, i, op, by, size, peer, perms, result);
 }

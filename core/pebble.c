@@ -92,6 +92,7 @@ areasfree(void)
 				metafree(g, sizeof *g);
 			}
 			metafree(s->rec, s->metasize);
+			metafree(s->alast, s->nslot * sizeof(uvlong));
 		}
 		secwipe(a->key, sizeof a->key);
 	}

@@ -92,7 +92,7 @@ dropheld(Area *a, Area *o, Proc *p)
 	unlock(&a->heldlk);
 	for(g = mine; g != nil; g = n){
 		n = g->hnext;
-		auditlog(&g->span->rec[g->idx], PEBBLE_AUDIT_REVOKE, p, g->span->rec[g->idx].size, procpid(p), g->perm, 0);
+		auditlog(g->span, g->idx, PEBBLE_AUDIT_REVOKE, p, g->span->rec[g->idx].size, procpid(p), g->perm, 0);
 		g->hnext = nil;
 		g->holder = nil;
 		dropspangrant(g);
@@ -156,7 +156,7 @@ inherit(Area *a, Area *pa, Proc *p)
 		last = RID(r);
 		if(r->size > pa->budget.limit - pa->budget.used)
 			continue;
-		auditlog(r, PEBBLE_AUDIT_INHERIT, p, r->size, pa->rd.base.pid, 0, 0);
+		auditlog(g->span, g->idx, PEBBLE_AUDIT_INHERIT, p, r->size, pa->rd.base.pid, 0, 0);
 		r->word |= Finherit;
 		uncharge(a, r->size);
 		a->budget.nalloc--;

@@ -199,7 +199,7 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 		r->word |= Fshared;
 		setmapbit(a, t->rd.base.slot, 1);
 	}
-	auditlog(r, PEBBLE_AUDIT_SHARE, source, r->size, procpid(target), perms, 0);
+	auditlog(s, i, PEBBLE_AUDIT_SHARE, source, r->size, procpid(target), perms, 0);
 	wunlock(&a->rd.lock);
 	return PEBBLE_ERR_OK;
 }
@@ -228,7 +228,7 @@ pebble_secure_revoke(Proc *source, Proc *target, void *ptr)
 		wunlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;
 	}
-	auditlog(&s->rec[i], PEBBLE_AUDIT_REVOKE, source, s->rec[i].size, procpid(target), g->perm, 0);
+	auditlog(s, i, PEBBLE_AUDIT_REVOKE, source, s->rec[i].size, procpid(target), g->perm, 0);
 	dropgrant(a, g);
 	wunlock(&a->rd.lock);
 	return PEBBLE_ERR_OK;

@@ -209,6 +209,8 @@ spanrelease(Area *a, Span *s)
 			s->dirty = 1;
 	pagerdrop(s->base, s->npage << PGSHIFT);
 	metafree(s->rec, s->metasize);
+	metafree(s->alast, s->nslot * sizeof(uvlong));
+	s->alast = nil;
 	s->rec = nil;
 	s->freemap = nil;
 	setspanarea(s, nil);

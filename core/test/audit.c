@@ -74,6 +74,20 @@ testaudit(void)
 	OK(pebble_secure_wipe(a, r, 0));
 	EQ(pebble_secure_audit(a, r, e, 10), 0);
 
+	/* the first audited allocation in a run needs the run's index: if the host
+	 * cannot give the memory, the allocation is refused and nothing changes */
+	OK(pebble_set_secure_conf(a, "pebble.secure.audit", "0"));
+	OK(pebble_secure_alloc_simple(a, 3000, (void**)&q));
+	OK(pebble_set_secure_conf(a, "pebble.secure.audit", "1"));
+	detfailmalloc(1);
+	FAILS(pebble_secure_alloc_simple(a, 3000, (void**)&r), PEBBLE_ERR_NOMEM);
+	OK(pebble_secure_alloc_simple(a, 3000, (void**)&r));
+	OK(pebble_secure_wipe(a, r, 0));
+	EQ(pebble_secure_audit(a, r, e, 10), 2);
+	EQ(pebble_secure_audit(a, q, e, 10), 0);
+	OK(pebble_secure_free(a, q));
+	OK(pebble_secure_free(a, r));
+
 	/* inheritance is logged */
 	kid = attached(5, "glenda", a);
 	OK(pebble_secure_alloc_simple(kid, 10, (void**)&r));
