@@ -84,10 +84,7 @@ struct Grant {
 struct Span {
 	uintptr	base;
 	ulong	npage;
-	uint	size;		/* of a slot; a large span's one slot is all of it */
 	uvlong	magic;		/* of its class; 0 for a large span */
-	int	kind;
-	int	class;
 	Area	*area;		/* owner, nil when free (atomic) */
 	Span	*next;		/* free bin, or area's partial list */
 	Span	*prev;
@@ -97,14 +94,17 @@ struct Span {
 	uvlong	*freemap;	/* bit set: slot free */
 	Grant	*grants;
 	uvlong	*alast;		/* per slot: 1 + ring place of its newest audit entry; nil until audited */
+	usize	metasize;	/* bytes of rec and freemap */
+	uint	size;		/* of a slot; a large span's one slot is all of it */
+	int	kind;
+	int	class;
 	ushort	nslot;
 	ushort	nfree;
 	ushort	hint;		/* freemap word to look in first */
 	uchar	dirty;		/* free span: contents may not be zero */
 	uchar	inpartial;
 	uchar	inbin;		/* in a free bin: read and written only under heaplk */
-	usize	metasize;	/* bytes of rec and freemap */
-};
+} __attribute__((aligned(64)));	/* two cache lines: spans of two procs never share one */
 
 struct Class {
 	uint	size;

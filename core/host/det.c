@@ -15,12 +15,12 @@ struct Blk {
 	Blk	*next;
 	Blk	*prev;
 	usize	n;
-	usize	pad;	/* keeps what follows 16-byte aligned */
+	uchar	pad[64 - 3*sizeof(void*)];	/* what follows is on a cache line of its own, as from the POSIX host */
 };
 
 char	hosteve[KNAMELEN] = "eve";
 
-static Blk	blocks = { &blocks, &blocks, 0, 0 };
+static Blk	blocks = { &blocks, &blocks, 0, {0} };
 static Lock	blklk;
 static long	nblock;
 static usize	nbytes;
@@ -155,7 +155,7 @@ hostmalloc(usize n)
 		return nil;
 	}
 	unlock(&blklk);
-	b = malloc(sizeof *b + n);
+	b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
 	if(b == nil)
 		return nil;
 	b->n = n;
