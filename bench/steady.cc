@@ -10,6 +10,8 @@
  *   threads/A/mode/threads:T	steady state at 1,000 live per thread,
  *				T threads, each in its own proc
  *				(procs) or all in one (oneproc)
+ *   threads/cpu_ceiling	a loop touching no memory: what 2 threads
+ *				can give on this machine at all
  *
  * The random choice comes from a ring drawn before timing.  A live
  * set of one allocator is kept between Google Benchmark's calls of
@@ -179,6 +181,24 @@ threads(benchmark::State &st)
 	st.SetItemsProcessed(st.iterations());
 }
 
+/*
+ * The machine's own ceiling: a loop touching no memory, on 1 and 2
+ * threads.  If 2 threads of it do not give 2x, no allocator can,
+ * and the report says so beside the threads target.
+ */
+static void
+spin(benchmark::State &st)
+{
+	uint64_t x = st.thread_index() + 1;
+
+	for(auto _ : st){
+		for(int k = 0; k < 64; k++)
+			x = x*6364136223846793005ULL + 1442695040888963407ULL;
+		benchmark::DoNotOptimize(x);
+	}
+	st.SetItemsProcessed(st.iterations());
+}
+
 static std::string
 nm(const char *kind, const char *alloc)
 {
@@ -252,4 +272,7 @@ registersteady(void)
 	threadsof<Pebble>(true);
 	threadsof<Glibc>(false);
 	threadsof<Openssl>(false);
+	b = benchmark::RegisterBenchmark("threads/cpu_ceiling", spin);
+	b->Threads(1)->Threads(2)->UseRealTime();
+	repsstats(b);
 }
