@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""The mutation check: does `pytest props/` catch a broken core?
+
+Each mutant is one single-point breakage of the core's semantics (a
+skipped wipe, a budget off by one, a forgotten revoke, a wrong error
+code, ...).  For each, one at a time, this copies the tree to a scratch
+directory (the real tree is never touched, so others may build and test
+in it meanwhile), applies the mutant, rebuilds, runs `pytest props/`
+with the ci profile, and says whether the suite killed it (failed) or
+it survived (passed).  Shrinking is turned off (PEBBLE_PROPS_NOSHRINK):
+the examples tried are the ci profile's, only the search for the
+smallest failing one is skipped.  An unmutated baseline runs first and must pass.
+
+    /usr/bin/python3 props/mutants.py            every mutant, the whole props/ suite
+    /usr/bin/python3 props/mutants.py --list     what the mutants are
+    /usr/bin/python3 props/mutants.py -k A,B     only mutants whose names contain A or B
+    /usr/bin/python3 props/mutants.py --tests 'props/test_api.py props/test_threads.py'
+                                                 run only those tests against each mutant
+    /usr/bin/python3 props/mutants.py -j 2       two mutants at a time
+
+Exit status 0 if every mutant was killed, 1 if any survived, 2 on a
+set-up failure (the baseline failed, a mutant no longer applies or
+does not build).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (name, file, exact text, replacement, what it breaks)
+MUTANTS = [
+    ("skip-auto-wipe", "core/alloc.c",
+     "if(wipe || a->rd.wipe_on_free)", "if(wipe)",
+     "free with auto_wipe on leaves the bytes unwiped"),
+    ("budget-off-by-one", "core/alloc.c",
+     "else if(size > a->budget.limit - a->budget.used)",
+     "else if(size > a->budget.limit - a->budget.used + 1)",
+     "alloc may pass the budget by one byte"),
+    ("forget-revoke", "core/share.c",
+     "procpid(target), g->perm, 0);\n\tdropgrant(a, g);", "procpid(target), g->perm, 0);",
+     "revoke logs the revoke but keeps the grant"),
+    ("revoke-wrong-code", "core/share.c",
+     "\tif(g == nil){\n\t\twunlock(&a->rd.lock);\n\t\treturn PEBBLE_ERR_NOTFOUND;",
+     "\tif(g == nil){\n\t\twunlock(&a->rd.lock);\n\t\treturn PEBBLE_ERR_PERM;",
+     "revoking a grant that does not exist is PERM, not NOTFOUND"),
+    ("wipe-without-write", "core/alloc.c",
+     "(g->perm & PEBBLE_WRITE) == 0", "(g->perm & PEBBLE_READ) == 0",
+     "a grantee holding READ but not WRITE may wipe"),
+    ("drop-partial-free-audit", "core/alloc.c",
+     "auditlog(r, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);", ";",
+     "a partial free is not audited"),
+    ("share-while-disabled", "core/share.c",
+     "\tif(!pebble_secure_enabled)\n\t\treturn PEBBLE_ERR_PERM;\n\tif((c = procarea(source))",
+     "\tif((c = procarea(source))",
+     "share works with the subsystem switched off"),
+    ("share-across-users", "core/share.c",
+     "(!proceve(source) && !sameuser(source, target))", "(!proceve(target) && !sameuser(source, target))",
+     "anyone may share with eve's procs; eve may not share with others"),
+    ("inherit-past-budget", "core/proc.c",
+     "if(r->size > pa->budget.limit - pa->budget.used)", "if(0)",
+     "the parent inherits past its budget"),
+    ("ignore-rfnowait", "core/proc.c",
+     "pp = procnowait(p) ? nil : procparent(p);", "pp = procparent(p);",
+     "a child made with RFNOWAIT still leaves its allocations to its parent"),
+    ("check-range-off-by-one", "core/share.c",
+     "if(len > end - v){", "if(len > end - v + 1){",
+     "an access may run one byte past the allocation"),
+    ("reuse-dirty-unzeroed", "core/slab.c",
+     "if(r->word & Fdirty){", "if(0 && (r->word & Fdirty)){",
+     "a slot freed with auto_wipe off is handed out again unzeroed"),
+    ("child-ignores-auto-wipe", "core/conf.c",
+     "a->rd.wipe_on_free = parent->rd.wipe_on_free;", "a->rd.wipe_on_free = 1;",
+     "a child does not take its parent's auto_wipe"),
+    ("decrease-below-usage", "core/area.c",
+     "if(a->budget.limit - v < a->budget.used)", "if(a->budget.limit - v + 1 < a->budget.used)",
+     "budget_decrease may go one byte below usage"),
+    ("wipe-and-free-any-size", "core/alloc.c",
+     "(op == Owipefree && n != 0 && n != r->size)", "(op == Owipefree && n != 0 && n > r->size)",
+     "wipe_and_free accepts a size that is neither 0 nor the allocation's"),
+    ("info-grantee-sees-protection", "core/query.c",
+     "have = g->perm;", "have = RPERM(r);",
+     "info gives a grantee the allocation's protection, not its grant"),
+    ("wiped-not-summed", "core/alloc.c",
+     "a->budget.wiped += n;", "a->budget.wiped = n;",
+     "total_wiped is overwritten (and may decrease)"),
+    ("audit-for-anyone", "core/audit.c",
+     "if(a != c && !proceve(p)){", "if(a != c && proceve(p)){",
+     "anyone but eve may read another's audit log"),
+    ("alloc-while-disabled", "core/alloc.c",
+     "\tif(!pebble_secure_enabled)\n\t\treturn PEBBLE_ERR_PERM;\n\tif((a = procarea(p)) == nil)\n\t\treturn PEBBLE_ERR_NOTFOUND;\n\twlock",
+     "\tif((a = procarea(p)) == nil)\n\t\treturn PEBBLE_ERR_NOTFOUND;\n\twlock",
+     "alloc works with the subsystem switched off"),
+    ("peak-lags", "core/fns.h",
+     "if(a->budget.used > a->budget.peak)", "if(a->budget.used > a->budget.peak + 1)",
+     "peak_usage misses a new peak one byte above the old"),
+]
+
+
+def scratch_copy():
+    dst = tempfile.mkdtemp(prefix="pebble-mutants-")
+    shutil.copytree(ROOT, dst, dirs_exist_ok=True, symlinks=True,
+                    ignore=shutil.ignore_patterns("build", ".git", ".hypothesis", "__pycache__",
+                                                  ".pytest_cache"))
+    return dst
+
+
+def run(cmd, cwd, timeout=900):
+    env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PEBBLE_PROPS_NOSHRINK="1")
+    try:
+        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after %ds" % timeout
+    return done.returncode, done.stdout
+
+
+def suite(tree, tests):
+    """Build, then run the tests: 'passed', 'failed', or 'no build'."""
+    rc, out = run(["ninja", "build/libpebble.so", "build/props/pebble_cdef.h"], tree)
+    if rc != 0:
+        return "no build", out
+    rc, out = run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], tree)
+    return ("passed" if rc == 0 else "failed"), out
+
+
+def why(out):
+    """The first error line of a failed test run: what killed the mutant."""
+    for line in out.splitlines():
+        if line.startswith("E ") and "Error" in line:
+            return line[1:].strip()[:100]
+    return "(see the test output)"
+
+
+def try_mutant(tree, mutant, tests):
+    name, path, old, new, _ = mutant
+    f = os.path.join(tree, path)
+    with open(f) as fh:
+        text = fh.read()
+    if text.count(old) != 1:
+        return "does not apply", "%s: the text occurs %d times" % (path, text.count(old))
+    try:
+        with open(f, "w") as fh:
+            fh.write(text.replace(old, new))
+        return suite(tree, tests)
+    finally:
+        with open(f, "w") as fh:
+            fh.write(text)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("-k", default="")
+    ap.add_argument("-j", type=int, default=1)
+    ap.add_argument("--tests", default="props/")
+    ap.add_argument("-v", action="store_true", help="print the test output of survivors and set-up failures")
+    args = ap.parse_args()
+    mutants = [m for m in MUTANTS if any(k in m[0] for k in args.k.split(","))]
+    if args.list:
+        for name, path, _, _, what in mutants:
+            print("%-30s %-14s %s" % (name, path, what))
+        return 0
+    tests = args.tests.split()
+    trees = [scratch_copy() for _ in range(max(1, args.j))]
+    try:
+        t0 = time.time()
+        verdict, out = suite(trees[0], tests)
+        print("baseline (no mutant): %s in %.0fs" % (verdict, time.time() - t0), flush=True)
+        if verdict != "passed":
+            print(out)
+            return 2
+        for t in trees[1:]:
+            suite(t, ["--collect-only", "-q", *tests])      # build the other copies
+
+        def one(i):
+            tree = trees[i % len(trees)]
+            t = time.time()
+            verdict, out = try_mutant(tree, mutants[i], tests)
+            return verdict, out, time.time() - t
+
+        results = {}
+        with ThreadPoolExecutor(len(trees)) as pool:
+            # one tree per worker: mutant i runs in tree i % j, in turn
+            lanes = [list(range(k, len(mutants), len(trees))) for k in range(len(trees))]
+            def lane(ix):
+                for i in ix:
+                    results[i] = one(i)
+                    v, out, secs = results[i]
+                    print("%-30s %-8s %4.0fs  %s" % (mutants[i][0], {"failed": "killed", "passed": "SURVIVED"}.get(v, v.upper()),
+                                                   secs, mutants[i][4]), flush=True)
+                    if v == "failed":
+                        print("%38s by: %s" % ("", why(out)), flush=True)
+            list(pool.map(lane, lanes))
+        survivors = [mutants[i][0] for i in sorted(results) if results[i][0] == "passed"]
+        broken = [mutants[i][0] for i in sorted(results) if results[i][0] not in ("passed", "failed")]
+        if args.v:
+            for i in sorted(results):
+                if results[i][0] != "failed":
+                    print("==== %s\n%s" % (mutants[i][0], results[i][1][-4000:]))
+        print("%d mutants: %d killed, %d survived%s%s" % (
+            len(mutants), len(mutants) - len(survivors) - len(broken), len(survivors),
+            (": " + " ".join(survivors)) if survivors else "",
+            ("; set-up failures: " + " ".join(broken)) if broken else ""))
+        return 2 if broken else 1 if survivors else 0
+    finally:
+        for t in trees:
+            shutil.rmtree(t, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
