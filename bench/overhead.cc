@@ -181,18 +181,26 @@ uniform(void)
 	return v;
 }
 
-/* the SIZE of every `TIME PID alloc SIZE PERMS #H = RESULT` line */
+/*
+ * The SIZE of every `TIME PID alloc SIZE PERMS #H = OK` line: what the
+ * program really held.  Refused allocations (the simulator's traces
+ * make some on purpose, size 0 among them) are no part of the mix.
+ */
 static std::vector<size_t>
 tracemix(const char *file)
 {
 	std::ifstream f(file);
-	std::string line, t, pid, op;
+	std::string line, t, pid, op, tok, last;
 	std::vector<size_t> v;
 	size_t n, total = 0;
 
 	while(std::getline(f, line)){
 		std::istringstream in(line);
 		if(!(in >> t >> pid >> op) || op != "alloc" || !(in >> n))
+			continue;
+		for(last = ""; in >> tok; )
+			last = tok;
+		if(last != "OK" || n == 0)
 			continue;
 		if(total + n > Mixbytes)
 			break;

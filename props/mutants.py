@@ -54,7 +54,7 @@ MUTANTS = [
      "(g->perm & PEBBLE_WRITE) == 0", "(g->perm & PEBBLE_READ) == 0",
      "a grantee holding READ but not WRITE may wipe"),
     ("drop-partial-free-audit", "core/alloc.c",
-     "auditlog(r, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);", ";",
+     "auditlog(s, i, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);", ";",
      "a partial free is not audited"),
     ("share-while-disabled", "core/share.c",
      "\tif(!pebble_secure_enabled)\n\t\treturn PEBBLE_ERR_PERM;\n\tif((c = procarea(source))",
@@ -100,6 +100,13 @@ MUTANTS = [
     ("peak-lags", "core/fns.h",
      "if(a->budget.used > a->budget.peak)", "if(a->budget.used > a->budget.peak + 1)",
      "peak_usage misses a new peak one byte above the old"),
+    ("grantee-frees", "core/alloc.c",
+     "if(op != Owipe || g == nil", "if((op != Owipe && op != Ofree) || g == nil",
+     "a grantee may free (and free_size) the owner's allocation"),
+    ("refusal-changes-stat", "core/alloc.c",
+     "\tif(n > r->size || (op == Owipefree && n != 0 && n != r->size)){\n",
+     "\tif(n > r->size || (op == Owipefree && n != 0 && n != r->size)){\n\t\ta->budget.wiped++;\n",
+     "a refused wipe or free still counts a wiped byte"),
 ]
 
 
