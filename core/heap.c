@@ -305,13 +305,36 @@ heapinit(usize size)
 	return 0;
 }
 
+/*
+ * At teardown, wipe what may hold secrets: every span in use and every
+ * free one marked dirty.  Clean free pages are zero already, so a big,
+ * little used heap is not written end to end.  Spans tile the arena
+ * and the page map names each one at its first page.
+ */
+static void
+wipeheld(void)
+{
+	ulong pg;
+	Span *s;
+
+	if(pb->pagemap == nil || pb->pagemap[0] == nil)
+		return;	/* init failed before the heap was laid out: nothing was handed out */
+	for(pg = 0; pg < pb->npage; pg += s->npage){
+		s = pb->pagemap[pg];
+		if(s == nil || s->base != (uintptr)pb->arena + ((uintptr)pg << PGSHIFT) || s->npage == 0)
+			hostpanic("pebble: the page map does not tile the arena");
+		if(!s->inbin || s->dirty)
+			secwipe((void*)s->base, s->npage << PGSHIFT);
+	}
+}
+
 void
 heapfree(void)
 {
 	int i;
 
 	if(pb->arena != nil){
-		secwipe(pb->arena, pb->size);
+		wipeheld();
 		hostarenafree(pb->arena, pb->size);
 	}
 	if(pb->pagemap != nil)

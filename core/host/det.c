@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "det.h"
 #include "swap.h"
 
@@ -31,6 +32,8 @@ static long	nswapout;
 static long	swapfailat;
 static uvlong	vclock;
 static uvlong	rngstate;
+static int	checkarena;
+static usize	arenaleft;
 static Lock	rnglk;
 
 void
@@ -204,16 +207,34 @@ hostarena(usize size, int *locked)
 	void *p;
 
 	*locked = 0;	/* plain memory: nothing pins it, and we say so */
-	p = aligned_alloc(4096, size);
-	if(p != nil)
-		memset(p, 0, size);
-	return p;
+	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? nil : p;	/* zero pages, made when first touched */
+}
+
+/* when asked, count what teardown left unwiped in the arena */
+void
+detcheckarena(int on)
+{
+	checkarena = on;
+	arenaleft = 0;
+}
+
+usize
+detarenaleft(void)
+{
+	return arenaleft;
 }
 
 void
 hostarenafree(void *base, usize size)
 {
-	free(base);
+	uchar *p;
+	usize i;
+
+	if(checkarena)
+		for(p = base, i = 0; i < size; i++)
+			arenaleft += p[i] != 0;
+	munmap(base, size);
 }
 
 void

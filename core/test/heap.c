@@ -49,6 +49,25 @@ instances(void)
 		teardown();
 	}
 	pebbleshutdown();	/* twice is harmless */
+
+	/* teardown wipes what was live and what was freed unwiped, and only that */
+	detcheckarena(1);
+	setup(1<<20, 1<<20);
+	a = attached(0, "glenda", nil);
+	OK(pebble_secure_alloc_simple(a, 3000, &p));
+	fill(p, 3000, 1);
+	OK(pebble_secure_alloc_simple(a, 100000, &p));
+	fill(p, 100000, 2);
+	OK(pebble_set_secure_conf(a, "pebble.secure.auto_wipe", "0"));
+	OK(pebble_secure_alloc_simple(a, 200000, &p));
+	fill(p, 200000, 3);
+	OK(pebble_secure_free(a, p));	/* dirty, in a free run */
+	OK(pebble_secure_alloc_simple(a, 50, &p));
+	fill(p, 50, 4);
+	OK(pebble_secure_free(a, p));	/* dirty, in a live run */
+	teardown();
+	EQ(detarenaleft(), 0);
+	detcheckarena(0);
 }
 
 typedef struct Range Range;
