@@ -6,6 +6,8 @@
  *			iteration is the whole trace, every result is
  *			checked against the recorded one; items are
  *			events, so items_per_second is operations/s.
+ *   sim/run/workload:P	`pebblesim run --seed 1 --workload P --procs 1000
+ *			--events 1000000`, end to end: events/s with the checker on
  *   sim/replay/trace:NAME	`pebblesim replay FILE --json` end to end,
  *			less the time of a trivial trace's replay (the
  *			process start), measured just before; items are
@@ -237,15 +239,21 @@ simpath(void)
 }
 
 static double
-runsim(const std::string &file, const std::string &out)
+runcmd(const std::string &args, const std::string &out)
 {
-	std::string cmd = std::string(simpath()) + " replay " + file + " --json >" + out + ".json 2>" + out + ".err";
+	std::string cmd = std::string(simpath()) + " " + args + " --json >" + out + ".json 2>" + out + ".err";
 	auto t0 = std::chrono::steady_clock::now();
 	int r = system(cmd.c_str());
 	auto t1 = std::chrono::steady_clock::now();
 	if(r != 0)
 		return -1;
 	return std::chrono::duration<double>(t1 - t0).count();
+}
+
+static double
+runsim(const std::string &file, const std::string &out)
+{
+	return runcmd("replay " + file, out);
 }
 
 static const char	trivial[] =
@@ -284,6 +292,30 @@ simreplay(benchmark::State &st, std::string file, size_t nevents)
 	st.counters["startup_seconds"] = b;
 }
 
+/*
+ * The simulator as DESIGN.md measures it: a run of a profile, 1,000
+ * procs, 1,000,000 events, the checker on after every event.
+ */
+enum { Simevents = 1000000 };
+
+static void
+simrun(benchmark::State &st, std::string profile)
+{
+	std::string out = "build/bench/simrun-" + profile;
+	std::string args = "run --seed 1 --workload " + profile + " --procs 1000 --events " + std::to_string(Simevents);
+	double t;
+
+	for(auto _ : st){
+		if((t = runcmd(args, out)) < 0){
+			st.SkipWithError(("pebblesim run failed; see " + out + ".err").c_str());
+			break;
+		}
+		st.SetIterationTime(t);
+	}
+	st.SetItemsProcessed(st.iterations() * Simevents);
+	st.counters["events"] = Simevents;
+}
+
 void
 registerreplay(void)
 {
@@ -302,5 +334,9 @@ registerreplay(void)
 				->UseManualTime()->Iterations(3)->Repetitions(1);
 		}
 	}
+	if(sim)
+		for(const char *p : {"keyserver", "tls", "forkstorm", "pressure", "mixed"})
+			benchmark::RegisterBenchmark((std::string("sim/run/workload:") + p).c_str(), simrun, std::string(p))
+				->UseManualTime()->Iterations(1)->Repetitions(1);
 	benchmark::AddCustomContext("pebblesim", sim ? simpath() : "missing");
 }

@@ -224,10 +224,13 @@ def targets(r):
     rows.append(("rounding waste, sizes 1..4096 (each once)", "<= 6%", pct(u), verdict(None if u is None else u <= 0.06)))
     t = r.counter("overhead/pebble/size:4096", "total_per_byte")
     rows.append(("total overhead at 4 KiB", "<= 1%", pct(t), verdict(None if t is None else t <= 0.01)))
-    sims = [k for k in r.one if k.startswith("sim/replay/")]
+    sims = [k for k in r.one if k.startswith("sim/run/")]
     if sims:
-        worst = min(r.counter(k, "items_per_second") or 0 for k in sims)
-        rows.append(("simulator events/s (replay, per-event checks on)", ">= 1M/s", "worst %.2fM/s" % (worst / 1e6), verdict(worst >= 1e6)))
+        rates = {k.split(":")[-1]: r.counter(k, "items_per_second") or 0 for k in sims}
+        worst = min(rates.values())
+        rows.append(("simulator events/s (run, 1,000 procs, 1,000,000 events, checker on after every event)", ">= 1M/s",
+                     ", ".join("%s %.2fM/s" % (p, v / 1e6) for p, v in rates.items()),
+                     verdict(worst >= 1e6)))
     else:
         rows.append(("simulator events/s", ">= 1M/s", "not measured: pebblesim missing", verdict(None)))
     return rows
