@@ -13,21 +13,6 @@
 #include "dat.h"
 #include "fns.h"
 
-Area*
-procarea(Proc *p)
-{
-	int s;
-	Area *a;
-
-	s = procslot(p);
-	if(s < 0 || s >= pb->conf.nproc)
-		return nil;
-	a = &pb->areas[s];
-	if(ATOMLOAD(&a->state) != Alive || ATOMLOAD(&a->rd.base.proc) != p || ATOMLOAD(&a->rd.base.pid) != procpid(p))
-		return nil;
-	return a;
-}
-
 /*
  * The allocation of a's at address v: its start if exact, else any
  * byte of it.  The caller holds a's lock.

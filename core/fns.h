@@ -25,7 +25,6 @@ void	partialin(Area*, Span*);
 void	partialout(Area*, Span*);
 
 /* area.c: secure areas, lookups, budgets */
-Area*	procarea(Proc*);
 int	findrec(Area*, uintptr, int, Span**, uint*);
 int	lockowner(uintptr, int, int, Area**, Span**, uint*);
 void	unlockarea(Area*, int);
@@ -95,6 +94,25 @@ addrspan(uintptr a)
 	if(a - base >= pb->size)	/* below base wraps round: also out */
 		return nil;
 	return ATOMLOAD(&pb->pagemap[(a - base) >> PGSHIFT]);
+}
+
+/*
+ * A proc's area is the one in its slot, if it was attached for this
+ * very proc: a Proc is recycled, its pid is not.
+ */
+static inline Area*
+procarea(Proc *p)
+{
+	int s;
+	Area *a;
+
+	s = procslot(p);
+	if(s < 0 || s >= pb->conf.nproc)
+		return nil;
+	a = &pb->areas[s];
+	if(ATOMLOAD(&a->state) != Alive || ATOMLOAD(&a->rd.base.proc) != p || ATOMLOAD(&a->rd.base.pid) != procpid(p))
+		return nil;
+	return a;
 }
 
 static inline Area*

@@ -148,8 +148,9 @@ takeslot(Area *a, Span *s)
 	uint i;
 
 	nw = (s->nslot+63)/64;
-	for(w = s->hint; s->freemap[w] == 0; w = (w+1) % nw)
-		;
+	for(w = s->hint; s->freemap[w] == 0; )
+		if(++w == nw)
+			w = 0;
 	s->hint = w;
 	i = w*64 + __builtin_ctzll(s->freemap[w]);
 	s->freemap[w] &= ~(1ULL << (i%64));
@@ -244,6 +245,7 @@ slotfree(Area *a, Span *s, uint i)
 		return;
 	}
 	s->freemap[i/64] |= 1ULL << (i%64);
+	s->hint = i/64;	/* the next allocation here takes a slot still in the cache */
 	s->nfree++;
 	if(s->nfree == 1)
 		partialin(a, s);
