@@ -1,9 +1,8 @@
 /*
- * Secure areas: finding a proc's area, finding the area that owns an
- * address, and budgets.
+ * Secure areas: finding the area that owns an address, and budgets
+ * (a proc's own area is procarea, in fns.h).
  *
- * A proc's area is the one in its slot, if it was attached for this
- * very proc (a Proc is recycled; its pid is not).  The owner of an
+ * The owner of an
  * address is found through the page map without any lock, then
  * confirmed under the owner's lock: spans move between areas only
  * under their owner's lock, so a span still owned once that lock is

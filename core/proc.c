@@ -5,7 +5,7 @@
  * Secure memory never crosses fork: a child gets an empty area with
  * its parent's budget and settings, nothing more.  At exit, each of
  * the proc's allocations on which its parent holds a grant passes to
- * the parent if it fits the parent's budget (oldest first); every
+ * the parent if it fits the parent's budget (in increasing id); every
  * other one is wiped and freed, every grant the proc holds is dropped,
  * and the area itself is wiped.
  *
@@ -121,7 +121,7 @@ dropallheld(Area *a, Proc *p)
 	}
 }
 
-/* the oldest allocation of a's, newer than id last, on which pa holds a grant */
+/* a's allocation with the smallest id above last on which pa holds a grant */
 static Grant*
 nextheir(Area *a, Area *pa, uvlong last)
 {
