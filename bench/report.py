@@ -201,12 +201,9 @@ def targets(r):
         a, b = steady("pebble", n, 1000000), steady("pebble", n, 1)
         rows.append(("pair at %s: 1,000,000 live vs 1 live" % size(n), "<= 1.5x", ratio(a, b),
                      verdict(None if None in (a, b) else a / b <= 1.5)))
-    t1 = r.counter("threads/pebble/procs:1/real_time/threads:1", "items_per_second")
-    t2 = r.counter("threads/pebble/procs:1/real_time/threads:2", "items_per_second")
-    c1 = r.counter("threads/cpu_ceiling/real_time/threads:1", "items_per_second")
-    c2 = r.counter("threads/cpu_ceiling/real_time/threads:2", "items_per_second")
-    g1 = r.counter("threads/glibc_bzero/procs:1/real_time/threads:1", "items_per_second")
-    g2 = r.counter("threads/glibc_bzero/procs:1/real_time/threads:2", "items_per_second")
+    t1, t2 = rates(r, threadname("pebble", 1, "%d"))
+    c1, c2 = rates(r, CEILING)
+    g1, g2 = rates(r, threadname("glibc_bzero", 1, "%d"))
     ceiling = "" if None in (c1, c2, g1, g2) else \
         " (in the same run: a loop touching no memory gives %s, glibc+bzero with no shared state %s)" % (ratio(c2, c1), ratio(g2, g1))
     rows.append(("2 threads in separate procs vs 1 thread (pairs/s)", ">= 1.8x", ratio(t2, t1) + ceiling,
@@ -226,10 +223,10 @@ def targets(r):
     rows.append(("total overhead at 4 KiB", "<= 1%", pct(t), verdict(None if t is None else t <= 0.01)))
     sims = [k for k in r.one if k.startswith("sim/run/")]
     if sims:
-        rates = {k.split(":")[-1]: r.counter(k, "items_per_second") or 0 for k in sims}
-        worst = min(rates.values())
+        simrates = {k.split(":")[-1]: r.counter(k, "items_per_second") or 0 for k in sims}
+        worst = min(simrates.values())
         rows.append(("simulator events/s (run, 1,000 procs, 1,000,000 events, checker on after every event)", ">= 1M/s",
-                     ", ".join("%s %.2fM/s" % (p, v / 1e6) for p, v in rates.items()),
+                     ", ".join("%s %.2fM/s" % (p, v / 1e6) for p, v in simrates.items()),
                      verdict(worst >= 1e6)))
     else:
         rows.append(("simulator events/s", ">= 1M/s", "not measured: pebblesim missing", verdict(None)))
@@ -282,20 +279,24 @@ THREADS = [("pebble", 1, "Pebble, each thread its own proc"), ("pebble", 0, "Peb
            ("glibc_bzero", 1, "glibc+bzero"), ("openssl_secure", 1, "OpenSSL secure heap")]
 
 
+CEILING = "threads/cpu_ceiling/real_time/threads:%d"
+
+
 def threadname(a, procs, t):
-    return "threads/%s/procs:%d/real_time/threads:%d" % (a, procs, t)
+    return "threads/%s/procs:%d/real_time/threads:%s" % (a, procs, t)
+
+
+def rates(r, name):
+    """items/s of a threads benchmark on 1 and on 2 threads; name has a %d for the count."""
+    return tuple(r.counter(name % t, "items_per_second") for t in (1, 2))
 
 
 def threadtable(r):
     rows = []
-    for a, procs, label in THREADS:
-        one = r.counter(threadname(a, procs, 1), "items_per_second")
-        two = r.counter(threadname(a, procs, 2), "items_per_second")
+    for label, name in [(label, threadname(a, procs, "%d")) for a, procs, label in THREADS] + \
+            [("the machine's ceiling: a loop touching no memory (64 multiply-adds an item)", CEILING)]:
+        one, two = rates(r, name)
         rows.append((label, "%.2fM/s" % (one / 1e6) if one else "-", "%.2fM/s" % (two / 1e6) if two else "-", ratio(two, one)))
-    one = r.counter("threads/cpu_ceiling/real_time/threads:1", "items_per_second")
-    two = r.counter("threads/cpu_ceiling/real_time/threads:2", "items_per_second")
-    rows.append(("the machine's ceiling: a loop touching no memory (64 multiply-adds an item)",
-                 "%.2fM/s" % (one / 1e6) if one else "-", "%.2fM/s" % (two / 1e6) if two else "-", ratio(two, one)))
     return table(["configuration", "1 thread", "2 threads", "2 threads / 1 thread"], rows)
 
 
