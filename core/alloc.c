@@ -93,7 +93,7 @@ dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
 
 	r = &s->rec[i];
 	if(r->word & Fshared)
-		revokeall(a, s, i, by);
+		revokeall(a, s, i);
 	n = r->size;
 	auditlog(s, i, op, by, n, 0, 0, 0);
 	release(a, r, recaddr(s, i), n, wipe);

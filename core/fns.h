@@ -39,7 +39,7 @@ Grant*	findgrant(Span*, uint, Area*);
 void	dropgrant(Area*, Grant*);
 void	dropspangrant(Grant*);
 void	heldout(Area*, Grant*);
-void	revokeall(Area*, Span*, uint, Proc*);
+void	revokeall(Area*, Span*, uint);
 int	mayaccess(Area*, Area*, Span*, uint, int);
 void	setmapbit(Area*, int, int);
 void	fixmapbit(Area*, Area*);

@@ -126,7 +126,7 @@ dropgrant(Area *a, Grant *g)
 
 /* free and exit: every grant on slot i of s goes */
 void
-revokeall(Area *a, Span *s, uint i, Proc *by)
+revokeall(Area *a, Span *s, uint i)
 {
 	Grant *g, *n;
 

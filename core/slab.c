@@ -260,8 +260,8 @@ slotfree(Area *a, Span *s, uint i)
 }
 
 /* release a's empty runs; the caller holds a's lock */
-static void
-dropempty(Area *a)
+void
+emptyruns(Area *a)
 {
 	int c;
 	Span *s, *n;
@@ -284,7 +284,7 @@ reclaim(Area *self)
 	int i;
 	Area *a;
 
-	dropempty(self);
+	emptyruns(self);
 	if(!ATOMLOAD(&pb->hasempty))
 		return;
 	ATOMSTORE(&pb->hasempty, 0);
@@ -294,15 +294,9 @@ reclaim(Area *self)
 			continue;
 		if(canwlock(&a->rd.lock)){
 			if(a->state == Alive)
-				dropempty(a);
+				emptyruns(a);
 			wunlock(&a->rd.lock);
 		}else
 			keptempty(a);	/* busy: look again next time */
 	}
-}
-
-void
-emptyruns(Area *a)
-{
-	dropempty(a);
 }

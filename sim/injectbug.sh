@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r core "$tmp/core"
-grep -q 'revokeall(a, s, i, by);' "$tmp/core/alloc.c" || { echo "injectbug: the line to mutate is gone from core/alloc.c" >&2; exit 1; }
-sed -i 's|revokeall(a, s, i, by);|(void)by;	/* MUTANT: grants outlive the free */|' "$tmp/core/alloc.c"
+grep -q 'revokeall(a, s, i);' "$tmp/core/alloc.c" || { echo "injectbug: the line to mutate is gone from core/alloc.c" >&2; exit 1; }
+sed -i 's|revokeall(a, s, i);|(void)by;	/* MUTANT: grants outlive the free */|' "$tmp/core/alloc.c"
 echo "injectbug: the mutant:"
 grep -n MUTANT "$tmp/core/alloc.c"
 rm -rf build/mut
