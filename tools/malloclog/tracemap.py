@@ -150,8 +150,8 @@ class Recording:
 def oneprocess(fmt, source, what, records, notes, unknownwhy):
     """A Recording of one process with one thread (pid 1, tid 1) from
     (time, kind, args) records in order: for formats that record neither
-    processes nor threads."""
-    t0 = records[0][0] if records else 0
+    processes nor threads.  Their times count from the recording's start."""
+    t0 = 0
     im = Image(1, ["S", str(t0), "0", "1", "1", "0", "-"], [], what)
     events = [(t0, 0, 0, ("start", im))]
     for n, (t, kind, args) in enumerate(records, 1):
