@@ -64,6 +64,18 @@ esac
 logged() { "${record[@]}" "$@" >>"$tmp/recorder.out"; }
 window=()
 
+# a fresh GNUPGHOME and the parameters of an ed25519 key without a
+# passphrase, with a cv25519 subkey if $1 is "subkey"
+gpgparams() {
+	mkdir -m 700 "$tmp/gnupg"
+	{
+		printf '%s\n' %no-protection 'Key-Type: eddsa' 'Key-Curve: ed25519'
+		[ "${1:-}" != subkey ] || printf '%s\n' 'Subkey-Type: ecdh' 'Subkey-Curve: cv25519'
+		printf '%s\n' 'Name-Real: Pebble Test' 'Name-Email: pebble@example.org' \
+			'Expire-Date: 0' %commit
+	} >"$tmp/params"
+}
+
 case $prog in
 openssl-genrsa)
 	what="openssl genpkey: a 2048-bit RSA key"
@@ -105,18 +117,7 @@ ssh-keygen)
 gpg)
 	what="gpg --batch --gen-key: an ed25519/cv25519 key in a fresh GNUPGHOME (gpg and the gpg-agent it starts)"
 	cmd="gpg --batch --gen-key \$tmp/params (params: %no-protection, Key-Type: eddsa, Key-Curve: ed25519, Subkey-Type: ecdh, Subkey-Curve: cv25519, Name-Real: Pebble Test, Name-Email: pebble@example.org, Expire-Date: 0, %commit), GNUPGHOME=\$tmp/gnupg; then gpgconf --kill all, unlogged"
-	mkdir -m 700 "$tmp/gnupg"
-	cat >"$tmp/params" <<-'EOF'
-	%no-protection
-	Key-Type: eddsa
-	Key-Curve: ed25519
-	Subkey-Type: ecdh
-	Subkey-Curve: cv25519
-	Name-Real: Pebble Test
-	Name-Email: pebble@example.org
-	Expire-Date: 0
-	%commit
-	EOF
+	gpgparams subkey
 	GNUPGHOME=$tmp/gnupg timeout 60 "${record[@]}" gpg --batch --gen-key "$tmp/params" >>"$tmp/recorder.out" 2>&1
 	GNUPGHOME=$tmp/gnupg gpgconf --kill all
 	sleep 0.5
@@ -130,16 +131,7 @@ ssh-keygen-y)
 gpg-verify)
 	what="gpg --verify: a detached ed25519 signature of a short file checked in a fresh GNUPGHOME"
 	cmd="gpg --batch --verify \$tmp/msg.sig \$tmp/msg, GNUPGHOME=\$tmp/gnupg; first, unrecorded: gpg --batch --gen-key with %no-protection, Key-Type: eddsa, Key-Curve: ed25519, Name-Real: Pebble Test, Name-Email: pebble@example.org, Expire-Date: 0, %commit; echo 'Pebble secure storage' > \$tmp/msg; gpg --batch --detach-sign \$tmp/msg; gpgconf --kill all"
-	mkdir -m 700 "$tmp/gnupg"
-	cat >"$tmp/params" <<-'EOF'
-	%no-protection
-	Key-Type: eddsa
-	Key-Curve: ed25519
-	Name-Real: Pebble Test
-	Name-Email: pebble@example.org
-	Expire-Date: 0
-	%commit
-	EOF
+	gpgparams
 	echo 'Pebble secure storage' >"$tmp/msg"
 	GNUPGHOME=$tmp/gnupg gpg --batch --gen-key "$tmp/params" 2>/dev/null
 	GNUPGHOME=$tmp/gnupg gpg --batch --detach-sign "$tmp/msg" 2>/dev/null
