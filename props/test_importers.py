@@ -399,3 +399,10 @@ def test_errors_across_files(tmp_path):
     assert r.returncode == 2 and r.stderr == "missing:0: cannot read: No such file or directory\n"
     r = run("--from-mark", "connect", "a", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("a:0: no connect mark in the input")
+
+
+def test_header_is_ascii_and_wrapped_whatever_the_input_names(tmp_path):
+    text = convert(tmp_path, "v 10400 3\nX ./pr\u00f8g " + "arg " * 500 + "\na 8 1\n+ 0\n")
+    checkrules(text)
+    assert text.isascii() and "pr\\xf8g" in text
+    assert max(len(ln) for ln in text.splitlines()) <= 100

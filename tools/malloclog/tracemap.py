@@ -364,6 +364,13 @@ def mainlast(b):
     return last
 
 
+def comment(text):
+    """Comment lines for text: wrapped, since a replayer may bound its lines,
+    and ASCII, whatever bytes the input's names held."""
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return ["# " + w for w in textwrap.wrap(text, 94, break_on_hyphens=False)] or ["#"]
+
+
 def render(b, header, workload=None):
     last = mainlast(b)
     exits = {}
@@ -372,11 +379,11 @@ def render(b, header, workload=None):
     nproc = b.nextproc              # procs + 1
     budget = max(PAGE, -(-b.peakused // PAGE) * PAGE)
     lines = ["pebbletrace 1"]
-    for h in header:        # wrapped: a replayer may bound its lines
-        lines += ["# " + w for w in textwrap.wrap(h, 94, break_on_hyphens=False)] or ["#"]
+    for h in header:
+        lines += comment(h)
     lines.append("#")
     for p in range(1, b.nextproc):
-        lines.append(f"# proc {p}: {b.what[p]}")
+        lines += comment(f"proc {p}: {b.what[p]}")
     lines += ["seed 0",
               f"config heap={b.estimate.heapbytes()} nproc={min(nproc, MAXNPROC)}"
               f" audit={AUDIT} budget={budget} maxbudget={budget}"

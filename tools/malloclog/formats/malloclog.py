@@ -57,8 +57,7 @@ def readlog(t):
                 raise t.error(n, f"a {w[0]} record has {FIELDS[w[0]]} fields, this one {len(w)}")
             for i, what in enumerate(["time", "sequence number", "pid", "thread id",
                                       "parent pid", "parent thread id"][:FIELDS[w[0]] - 1]):
-                if not (w[0] == "S" and i == 5):
-                    text.decnum(t, n, w[i + 1], what)
+                text.decnum(t, n, w[i + 1], what)
             cur = []
             images.append((w, cur))
             continue

@@ -18,7 +18,6 @@ program that ends by _exit or a signal leaves it cut off, often mid-line."""
 import re
 
 from tracemap import oneprocess
-from formats import text
 
 NAME = "mtrace"
 UNKNOWNWHY = "allocated before mtrace() started"
