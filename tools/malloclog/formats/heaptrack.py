@@ -47,31 +47,29 @@ def version(t):
     return fmt, name
 
 
-def read(texts):
-    if len(texts) != 1:
-        raise texts[1].error(0, "a second file: a heaptrack file is one whole recording; give one")
-    t = texts[0]
-    fmt, htname = version(t)
-    infos = []                  # info -> size
-    live = {}                   # info -> [pointer], newest last
-    records = []
-    ms = 0
-    nextptr = 1
-    command = None
-    attached = None
-    nplus = nminus = ntemp = nstamps = 0
-    used = peak = peakms = 0
-    last = 0                    # heaptrack's rule for a temporary allocation: a '-' right
-                                # after a '+' of its info (0 after a '-', as heaptrack has it)
-    for n, line in enumerate(t.lines[1:], 2):
-        if not line or line[0] in SKIP:
-            continue
+class Reader:
+    def __init__(self, t):
+        self.t = t
+        self.infos = []         # info -> size
+        self.live = {}          # info -> [pointer], newest last
+        self.records = []       # (time, kind, args) for the mapping
+        self.ms = 0
+        self.nextptr = 1        # the pointers are made up: the file has none
+        self.command = self.attached = None
+        self.nplus = self.nminus = self.ntemp = self.nstamps = 0
+        self.used = self.peak = self.peakms = 0
+        # heaptrack's rule for a temporary allocation: a '-' right after a
+        # '+' of its info (and, as heaptrack has it, 0 after a '-')
+        self.last = 0
+
+    def line(self, n, line):
+        t = self.t
         k = line[0]
         if k == "X":
-            if command is not None:
+            if self.command is not None:
                 raise t.error(n, "a second 'X' (command line) record")
-            command = line[2:]
-            continue
+            self.command = line[2:]
+            return
         if k not in ARGS or (len(line) > 1 and line[1] != " "):
             raise t.error(n, f"unknown record {line[:20]!r}")
         w = line.split()[1:]
@@ -80,56 +78,76 @@ def read(texts):
                     "format" if k in "+-" else "")
             raise t.error(n, f"'{k}' takes {ARGS[k]} argument(s), this one {len(w)}{hint}")
         if k == "a":
-            infos.append(text.hexnum(t, n, w[0], "size"))
+            self.infos.append(text.hexnum(t, n, w[0], "size"))
             text.hexnum(t, n, w[1], "trace index")
         elif k == "c":
             stamp = text.hexnum(t, n, w[0], "time stamp")
-            if stamp < ms:
-                raise t.error(n, f"time goes back: {stamp} ms after {ms} ms")
-            ms = stamp
-            nstamps += 1
+            if stamp < self.ms:
+                raise t.error(n, f"time goes back: {stamp} ms after {self.ms} ms")
+            self.ms = stamp
+            self.nstamps += 1
         elif k == "A":
-            attached = n
+            self.attached = n
         else:
             i = text.hexnum(t, n, w[0], "allocation info index")
-            if i >= len(infos):
+            if i >= len(self.infos):
                 raise t.error(n, f"allocation info {i:x} is not defined (there are "
-                              f"{len(infos)} 'a' lines before this one)")
-            size = infos[i]
-            if k == "+":
-                nplus += 1
-                live.setdefault(i, []).append(nextptr)
-                records.append((ms * 1000000, "alloc", (size, nextptr)))
-                nextptr += 1
-                used += size
-                if used > peak:
-                    peak, peakms = used, ms
-                last = i
-            else:
-                if not live.get(i):
-                    raise t.error(n, f"'-' of allocation info {i:x} ({size} bytes), which has "
-                                  "no live allocation: a free of a block never allocated")
-                nminus += 1
-                ntemp += last == i
-                last = 0
-                records.append((ms * 1000000, "free", (live[i].pop(),)))
-                used -= size
-    what = f"the process of `{command}`" if command else f"the process of {t.path}"
-    notes = [f"Input: heaptrack file {t.path}" + (f" ({t.compression})" if t.compression else "")
-             + f", format {fmt}, written by heaptrack {htname}, of `{command or '?'}`; "
-             f"{len(t.lines)} lines. heaptrack records times ({nstamps} time stamps, in ms, "
-             "at its timer's ticks: every call between two has the earlier one's time) but no "
-             "pointers, threads or processes: one proc does every call; a '-' names only the "
-             "allocation info (size and call stack) of what it frees and is paired with the "
-             "newest live allocation of that info; a realloc is a '-' then a '+', so no "
-             "realloc is told apart"]
-    notes += t.cutnote()
-    if attached:
-        notes.append(f"heaptrack attached to the running program (line {attached}): what was "
-                     "allocated before is not in the file")
-    nlive = sum(len(v) for v in live.values())
-    notes.append(f"Read: {len(infos)} allocation infos, {nplus} '+' (heaptrack_print's \"calls "
-                 f"to allocation functions\"), {nminus} '-', {ntemp} temporary; the file's own "
-                 f"count: peak live requested bytes {peak} at {peakms} ms; at its end "
-                 f"{nlive} blocks ({used} bytes) are live")
-    return oneprocess(NAME, t.path, what, records, notes, UNKNOWNWHY)
+                              f"{len(self.infos)} 'a' lines before this one)")
+            (self.plus if k == "+" else self.minus)(n, i, self.infos[i])
+
+    def plus(self, n, i, size):
+        self.nplus += 1
+        self.live.setdefault(i, []).append(self.nextptr)
+        self.records.append((self.ms * 1000000, "alloc", (size, self.nextptr)))
+        self.nextptr += 1
+        self.used += size
+        if self.used > self.peak:
+            self.peak, self.peakms = self.used, self.ms
+        self.last = i
+
+    def minus(self, n, i, size):
+        if not self.live.get(i):
+            raise self.t.error(n, f"'-' of allocation info {i:x} ({size} bytes), which has "
+                               "no live allocation: a free of a block never allocated")
+        self.nminus += 1
+        self.ntemp += self.last == i
+        self.last = 0
+        self.records.append((self.ms * 1000000, "free", (self.live[i].pop(),)))
+        self.used -= size
+
+    def notes(self, fmt, htname):
+        t = self.t
+        notes = [f"Input: heaptrack file {t.path}"
+                 + (f" ({t.compression})" if t.compression else "")
+                 + f", format {fmt}, written by heaptrack {htname}, of "
+                 f"`{self.command or '?'}`; {len(t.lines)} lines. heaptrack records times "
+                 f"({self.nstamps} time stamps, in ms, at its timer's ticks: every call "
+                 "between two has the earlier one's time) but no pointers, threads or "
+                 "processes: one proc does every call; a '-' names only the allocation info "
+                 "(size and call stack) of what it frees and is paired with the newest live "
+                 "allocation of that info; a realloc is a '-' then a '+', so no realloc is "
+                 "told apart"]
+        notes += t.cutnote()
+        if self.attached:
+            notes.append(f"heaptrack attached to the running program (line {self.attached}): "
+                         "what was allocated before is not in the file")
+        nlive = sum(len(v) for v in self.live.values())
+        notes.append(f"Read: {len(self.infos)} allocation infos, {self.nplus} '+' "
+                     f"(heaptrack_print's \"calls to allocation functions\"), {self.nminus} "
+                     f"'-', {self.ntemp} temporary; the file's own count: peak live requested "
+                     f"bytes {self.peak} at {self.peakms} ms; at its end {nlive} blocks "
+                     f"({self.used} bytes) are live")
+        return notes
+
+
+def read(texts):
+    if len(texts) != 1:
+        raise texts[1].error(0, "a second file: a heaptrack file is one whole recording; give one")
+    t = texts[0]
+    fmt, htname = version(t)
+    r = Reader(t)
+    for n, line in enumerate(t.lines[1:], 2):
+        if line and line[0] not in SKIP:
+            r.line(n, line)
+    what = f"the process of `{r.command}`" if r.command else f"the process of {t.path}"
+    return oneprocess(NAME, t.path, what, r.records, r.notes(fmt, htname), UNKNOWNWHY)
