@@ -48,12 +48,12 @@ malloclog)
 mtrace)
 	test -f "$mtso" || { echo "record.sh: no $mtso (run: ninja build/mtraceon.so)" >&2; exit 1; }
 	record=(env MALLOC_TRACE="$log.mtrace" LD_PRELOAD="libc_malloc_debug.so.0 $mtso")
-	how="Recorder: glibc mtrace, MALLOC_TRACE=\$tmp/log.mtrace LD_PRELOAD=\"libc_malloc_debug.so.0 build/mtraceon.so\" COMMAND; converter: tools/malloclog/totrace.py"
+	how="Recorder: glibc mtrace, MALLOC_TRACE=\$tmp/log/$prog.mtrace LD_PRELOAD=\"libc_malloc_debug.so.0 build/mtraceon.so\" COMMAND; converter: tools/malloclog/totrace.py"
 	;;
 heaptrack)
 	command -v heaptrack >/dev/null || { echo "record.sh: no heaptrack (run: tools/setup)" >&2; exit 1; }
 	record=(heaptrack -o "$log")
-	how="Recorder: $(heaptrack --version 2>&1 | head -1), heaptrack -o \$tmp/log COMMAND (writes \$tmp/log.zst); converter: tools/malloclog/totrace.py"
+	how="Recorder: $(heaptrack --version 2>&1 | head -1), heaptrack -o \$tmp/log/$prog COMMAND (writes \$tmp/log/$prog.zst); converter: tools/malloclog/totrace.py"
 	;;
 *)
 	echo "record.sh: unknown recorder WITH=$with (malloclog, mtrace or heaptrack)" >&2
