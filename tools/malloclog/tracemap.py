@@ -42,7 +42,7 @@ AUDIT = 16384           # audit ring entries: the core's default
 PAGE = 4096
 MAXSLOT = 512
 MAXCLASS = 65536
-CUTS = [(8, 8), (9, 8), (10, 16), (11, 16), (12, 8), (13, 8), (14, 8), (15, 8)]
+CUTS = [(8, 8), (9, 8), (10, 16), (11, 16)]     # classes up to a page; then one a page count
 
 
 def slotsin(size, npage):
@@ -51,7 +51,9 @@ def slotsin(size, npage):
 
 def geometry(size):
     """(pages a run takes, slots in a run) for one class, as core/class.c."""
-    minslot = 16 if size <= 8192 else 4
+    if size > PAGE:
+        return size // PAGE, 1
+    minslot = 16
     best, bwaste, brun = 0, 1, 1
     for np in range(1, 65):
         if slotsin(size, np) < minslot and np < 64:
@@ -71,7 +73,7 @@ def classsizes():
     for lg, n in CUTS:
         step = (1 << lg) // n
         sizes += [(1 << lg) + j * step for j in range(1, n + 1)]
-    return sizes
+    return sizes + list(range(2 * PAGE, MAXCLASS + 1, PAGE))
 
 
 CLASSES = [(s,) + geometry(s) for s in classsizes()]
