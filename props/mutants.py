@@ -128,7 +128,7 @@ MUTANTS = [
      "exit leaves bytes freed with auto_wipe off in plaintext, uncounted"),
     ("release-keeps-dirty", "core/slab.c",
      "\tfor(i = 0; i < s->nslot; i++)\n\t\tsettleslot(s, i);\n\tif(s->empty)",
-     "\tif(s->empty)",
+     "\tfor(i = s->nslot; i < s->nslot; i++)\n\t\tsettleslot(s, i);\n\tif(s->empty)",
      "a run given back to the heap keeps the unwiped bytes of the area that owned it"),
     ("check-tells-extent", "core/share.c",
      "if(a != c && (!testmapbit(a, c->rd.base.slot) || findgrant(s, i, c) == nil)){", "if(0){",
