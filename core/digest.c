@@ -2,7 +2,7 @@
  * A digest of all the state a call may change: switches, every area's
  * budget, settings and access map, every live allocation (place,
  * size, id, permissions, time, owner), every grant, and every byte of
- * the arena.  Tests compare digests around a failed call to prove it
+ * the arena that is not known to be zero (arenadigest).  Tests compare digests around a failed call to prove it
  * changed nothing; the simulator prints one to prove two runs alike.
  * Addresses enter as offsets in the arena and procs as slots and
  * pids, so the digest does not depend on where the host put things.
@@ -86,6 +86,33 @@ spandigest(uvlong h, Span *s)
 	return s->grants != nil ? mix(h, grantdigest(s)) : h;
 }
 
+/*
+ * The arena's bytes, span by span as they tile it: every span in use
+ * and every free one marked dirty.  A clean free span is zero (that
+ * is what clean means, and what every allocation from it is checked
+ * to read), so it enters by its size alone: a big, little used heap
+ * is not read end to end, and not faulted in page by page.
+ */
+static uvlong
+arenadigest(uvlong h)
+{
+	ulong pg;
+	Span *s;
+
+	if(pb->pagemap == nil || pb->pagemap[0] == nil)
+		return mixbytes(h, pb->arena, pb->size);
+	for(pg = 0; pg < pb->npage; pg += s->npage){
+		s = pb->pagemap[pg];
+		if(s == nil || s->npage == 0)
+			return mixbytes(h, pb->arena, pb->size);	/* not tiled: take it all */
+		if(!s->inbin || s->dirty)
+			h = mixbytes(h, (uchar*)s->base, s->npage << PGSHIFT);
+		else
+			h = mix(mix(h, pg), s->npage);
+	}
+	return h;
+}
+
 uvlong
 pebble_secure_digest(void)
 {
@@ -108,5 +135,5 @@ pebble_secure_digest(void)
 			h = spandigest(h, s);
 	}
 	h = mixbytes(h, pb->pgout, pb->npage);
-	return mixbytes(h, pb->arena, pb->size);
+	return arenadigest(h);
 }

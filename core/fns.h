@@ -74,6 +74,7 @@ void	chacha20(uchar *dst, uchar *src, usize, uchar key[32], uvlong nonce, uvlong
 
 /* pebble.c: the instance, and host metadata with accounting */
 void*	metaalloc(usize);
+void*	metazalloc(usize);
 void	metafree(void*, usize);
 
 #define ATOMLOAD(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)

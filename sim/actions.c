@@ -102,22 +102,45 @@ actalloc(SProc *p, Ev *e)
 	}
 }
 
-/* someone's memory, most often another's: mostly refused, and the refusal is checked */
+/*
+ * someone's memory, most often another's, or a handle freed before:
+ * mostly refused, and the refusal is checked
+ */
 static int
 actprobe(Ev *e)
 {
+	static int ops[] = { Owrite, Oread, Ocheck, Oinfo, Ofree, Ofreesize, Owipe, Owipefree, Orevoke, Oaudit };
 	SAlloc *a;
-	int k;
+	SProc *q;
 
-	if(sim.live.n == 0)
+	if(w.ndead > 0 && rchance(&w.rw, 150))
+		a = findalloc(w.dead[rbelow(&w.rw, w.ndead < 64 ? w.ndead : 64)]);
+	else if(sim.live.n > 0)
+		a = sim.live.v[rbelow(&w.rw, sim.live.n)];
+	else
 		return 0;
-	a = sim.live.v[rbelow(&w.rw, sim.live.n)];
 	e->h = a->h;
-	k = rbelow(&w.rw, 4);
-	e->op = k == 0 ? Owrite : k == 1 ? Oread : k == 2 ? Ocheck : Oinfo;
-	if(e->op != Oinfo)
+	e->op = ops[rchance(&w.rw, 700) ? rbelow(&w.rw, 4) : rbelow(&w.rw, nelem(ops))];
+	switch(e->op){
+	case Owrite:
+	case Oread:
+	case Ocheck:
 		span(e, a);
-	e->n[2] = 1 << rbelow(&w.rw, 3);
+		e->n[2] = rchance(&w.rw, w.p.badp) ? (rchance(&w.rw, 500) ? 0 : 8) : 1 << rbelow(&w.rw, 3);
+		break;
+	case Ofreesize:
+	case Owipe:
+	case Owipefree:
+		e->n[0] = 1 + rbelow(&w.rw, a->size);
+		break;
+	case Orevoke:
+		q = sim.procs.n > 0 ? sim.procs.v[rbelow(&w.rw, sim.procs.n)] : nil;
+		e->peer = q != nil ? q->pid : e->pid;
+		break;
+	case Oaudit:
+		e->n[0] = 1 + rbelow(&w.rw, 16);
+		break;
+	}
 	return 1;
 }
 
@@ -231,7 +254,8 @@ choose(SProc *p)
 static int
 feasible(SProc *p, int k)
 {
-	if(k == Afork && (sim.procs.n >= w.procs || p->depth >= w.p.maxdepth || sim.nfree == 0))
+	/* at a boundary a fork may find the host's proc table full: NOMEM, no proc */
+	if(k == Afork && (sim.procs.n >= w.procs || p->depth >= w.p.maxdepth) && !bound())
 		k = Aalloc;
 	if(k == Aexit && p->depth == 0)
 		k = Astats;
@@ -260,12 +284,19 @@ act(SProc *p, Ev *e)
 
 	e->pid = p->pid;
 	if(!p->attached && p->left > 2)
-		p->left = 2;	/* forked while the subsystem was off: it has nothing to do */
+		p->left = 2;	/* forked while the subsystem was off: a turn or two, then exit */
 	if(p->left-- <= 0){
 		e->op = Oexit;
 		return;
 	}
 	k = feasible(p, choose(p));
+	if(!p->attached){
+		/* whatever it asks, it is NOTFOUND: an unattached proc is no one to the core */
+		static int un[] = { Aalloc, Abudget, Aconf, Astats, Afork, Aexit, Aprobe };
+		k = un[rbelow(&w.rw, nelem(un))];
+		if(k == Afork && (sim.procs.n >= w.procs || sim.nfree == 0))
+			k = Astats;
+	}
 	switch(k){
 	case Aalloc:
 		actalloc(p, e);

@@ -75,6 +75,26 @@ result(Ev *e, vlong got, Want *w)
 	return got == OK && w->r == OK;
 }
 
+/*
+ * The checker reads every allocated byte (new memory must read zero,
+ * scans compare it), teardown wipes it, and the shadow keeps a copy of
+ * every written one: a run holds up to twice what is allocated (a page
+ * read before it is written is a page too) plus what is written.  Past
+ * --max-memory the run stops (exit 2) before it touches more.
+ */
+static int
+overmem(Ev *e, usize more)
+{
+	if(sim.maxmem == 0 || sim.fail || 2*sim.inuse + sim.shadowbytes + more <= sim.maxmem)
+		return 0;
+	sim.fail = Xparse;
+	sim.failev = sim.nev;
+	sim.failed = *e;
+	snprintf(sim.msg, sizeof sim.msg, "the run needs more than --max-memory %lu bytes (%lu allocated, %lu written, %lu more)",
+		(ulong)sim.maxmem, (ulong)sim.inuse, (ulong)sim.shadowbytes, (ulong)more);
+	return 1;
+}
+
 static SAlloc*
 handle(Ev *e)
 {
@@ -147,6 +167,8 @@ xalloc(Ev *e, SProc *p)
 		tracebad(e, "alloc names a handle already used in this trace");
 		return got;
 	}
+	if(overmem(e, 2*e->n[0]))
+		return got;
 	a = newalloc(e->h, p, (uintptr)ptr, e->n[0], e->n[1]);
 	a->audited = p->audit && sim.auditing;
 	a->time = e->time;
@@ -199,7 +221,7 @@ xtouch(Ev *e, SProc *p)
 		sim.inv[Istranger]++;
 	guard(e, &w, 0);
 	got = pebble_secure_check(hostproc(p, e->pid, 0), (void*)v, e->n[1], perm);
-	if(result(e, got, &w) && e->op != Ocheck)
+	if(result(e, got, &w) && e->op != Ocheck && !(e->op == Owrite && overmem(e, e->n[1])))
 		touch(e, w.t, v, e->n[1]);
 	return got;
 }
@@ -531,13 +553,6 @@ after(Ev *e, vlong got)
 		sim.failev = sim.nev;
 		sim.failed = *e;
 		snprintf(sim.msg, sizeof sim.msg, "expected %s, got %s", fmtres(b1, e->result, e->op), fmtres(b2, got, e->op));
-	}
-	if(!sim.fail && sim.maxmem != 0 && 2*sim.shadowbytes > sim.maxmem){
-		sim.fail = Xparse;
-		sim.failev = sim.nev;
-		sim.failed = *e;
-		snprintf(sim.msg, sizeof sim.msg, "the trace writes more than --max-memory %lu allows (%lu bytes held, twice over: arena and shadow)",
-			(ulong)sim.maxmem, (ulong)sim.shadowbytes);
 	}
 	if(!sim.fail && sim.nev % sim.scanevery == 0)
 		checkfull(sim.nev % (8*(uvlong)sim.scanevery) == 0);

@@ -155,6 +155,8 @@ hostturn(Ev *e)
 	switch(drawfault()){
 	case Fkill:
 		e->op = Okill;
+		if(rchance(&w.rf, 100))
+			e->pid = 1 + rbelow(&w.rf, w.nextpid - 1);	/* perhaps one that is gone: NOTFOUND */
 		return;
 	case Fmalloc:
 		failmalloc(e, p);
@@ -167,7 +169,7 @@ hostturn(Ev *e)
 		return;
 	case Foff:
 		e->pid = 0;
-		if(w.offuntil != 0 || !sim.enabled){
+		if(w.offuntil != 0 || !sim.enabled || rchance(&w.rf, 300)){
 			e->op = Oauditing;
 			e->n[0] = rchance(&w.rf, 700);
 			return;

@@ -452,6 +452,7 @@ struct Prof {
 	int	keyfill;	/* a root fills a new allocation at once */
 	int	boundp;		/* permille of values drawn at a boundary */
 	int	badp;		/* permille of deliberately wrong arguments */
+	int	overfill;	/* the population outgrows the host's proc table */
 };
 /* the workload's state, shared by workload.c, swarm.c and faults.c */
 typedef struct Wl Wl;

@@ -77,6 +77,7 @@ swarmdraw(Rng *r, Prof *p)
 	p->keyfill = rchance(r, 300);
 	p->boundp = rlog(r, 10, 400);
 	p->badp = rlog(r, 1, 100);
+	p->overfill = rchance(r, 200);
 }
 
 void
@@ -93,9 +94,9 @@ swarmprint(FILE *f, Prof *p)
 		if(p->fweight[i])
 			fprintf(f, " %s:%d", faultname[i], p->fweight[i]);
 	fprintf(f, "\nswarm sizes %lu..%lu big %d/1000 %lu..%lu life %ld..%ld own %d depth %d roots %d "
-		"boundaries %d/1000 wrong %d/1000 auto_wipe off %d/1000 fault gap %d\n",
+		"boundaries %d/1000 wrong %d/1000 auto_wipe off %d/1000 fault gap %d%s\n",
 		(ulong)p->szlo, (ulong)p->szhi, p->bigp, (ulong)p->biglo, (ulong)p->bighi, p->lifelo, p->lifehi,
-		p->maxown, p->maxdepth, p->roots, p->boundp, p->badp, p->wipeoffp, p->faultgap);
+		p->maxown, p->maxdepth, p->roots, p->boundp, p->badp, p->wipeoffp, p->faultgap, p->overfill ? " overfill" : "");
 }
 
 /* a size at a boundary: of p's budget, of a's size, of powers of two and pages, of SIZE_MAX */

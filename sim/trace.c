@@ -293,7 +293,7 @@ event(Line *l, Ev *e, uvlong lasttime)
 				return bad(l, "\"%s\" is not a handle (# and a decimal number)", l->tok[i]);
 			break;
 		case 'N':
-			if(num(l->tok[i], 1ULL<<62, &e->n[na++]) < 0)
+			if(num(l->tok[i], ~0ULL, &e->n[na++]) < 0)
 				return bad(l, "\"%s\" is not a decimal number", l->tok[i]);
 			break;
 		case 'P':

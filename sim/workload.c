@@ -190,7 +190,7 @@ wlsetup(Runopt *o, Conf *c, FILE *out)
 	c->maxbudget = heap;
 	strcpy(c->wname, w.p.name);
 	w.faults = faults;
-	w.procs = procs;
+	w.procs = w.p.overfill ? c->nproc + 8 : procs;
 	w.nextpid = 1;
 	w.nexth = 1;
 	if(out != nil)
