@@ -34,6 +34,7 @@ char *invname[Ninv] = {
 	[Iresidue] "no plaintext after detach",
 	[Istranger] "stranger learns no extent",
 	[Iswap] "no plaintext in swap",
+	[Ipinned] "encryption off means pinned",
 	[Idump] "no plaintext in a crash dump",
 	[Isys] "system statistics",
 	[Iteardown] "teardown leaves nothing",

@@ -26,6 +26,12 @@ swappage(Ev *e, uvlong pg, uchar *buf, usize n)
 	if(a == nil || a->ptr + a->size <= base)
 		a = treeceil(base);
 	for(; a != nil && a->ptr < base + n && !sim.fail; a = treeceil(a->ptr + 1)){
+		/* an area with encryption off is pinned: none of its pages leaves RAM */
+		sim.inv[Ipinned]++;
+		if(!a->owner->enc){
+			violation(e, "swap page %llu holds #%llu of pid %lu, whose encryption is off", pg, a->h, a->owner->pid);
+			return;
+		}
 		if(a->chunk == nil)
 			continue;
 		v = a->ptr > base ? a->ptr : base;

@@ -209,7 +209,7 @@ struct SProc {
 enum {
 	/* invariants the checker verified */
 	Iresult = 0, Iaudit, Istats, Ibytes, Izero, Iwiped, Iplace, Iinfo, Iauditq, Igetconf,
-	Irefused, Idigest, Ipartial, Ilargest, Iresidue, Istranger, Iswap, Idump, Isys, Iteardown,
+	Irefused, Idigest, Ipartial, Ilargest, Iresidue, Istranger, Iswap, Ipinned, Idump, Isys, Iteardown,
 	Ninv,
 	/* boundaries the workload drew */
 	Bzero = 0, Bone, Bremain, Bremain1, Bend, Bend1, Bclass, Bpage, Bsizemax, Bbadconf,
