@@ -87,12 +87,26 @@ spandigest(uvlong h, Span *s)
 }
 
 /*
- * The arena's bytes, span by span as they tile it: every span in use
- * and every free one marked dirty.  A clean free span is zero (that
- * is what clean means, and what every allocation from it is checked
- * to read), so it enters by its size alone: a big, little used heap
- * is not read end to end, and not faulted in page by page.
+ * The arena's bytes: every non-zero word with its offset, so that the
+ * value is the arena's content whatever the spans over it.  Clean free
+ * spans are zero (that is what clean means, and every allocation from
+ * them is checked to read zero), so they are skipped: a big, little
+ * used heap is not read end to end, nor faulted in page by page.
  */
+static uvlong
+mixnonzero(uvlong h, uchar *p, usize n)
+{
+	usize i;
+	uvlong w;
+
+	for(i = 0; i + 8 <= n; i += 8){
+		memmove(&w, p+i, 8);
+		if(w != 0)
+			h = mix(mix(h, (uintptr)(p+i) - (uintptr)pb->arena), w);
+	}
+	return h;
+}
+
 static uvlong
 arenadigest(uvlong h)
 {
@@ -100,15 +114,13 @@ arenadigest(uvlong h)
 	Span *s;
 
 	if(pb->pagemap == nil || pb->pagemap[0] == nil)
-		return mixbytes(h, pb->arena, pb->size);
+		return mixnonzero(h, pb->arena, pb->size);
 	for(pg = 0; pg < pb->npage; pg += s->npage){
 		s = pb->pagemap[pg];
 		if(s == nil || s->npage == 0)
-			return mixbytes(h, pb->arena, pb->size);	/* not tiled: take it all */
+			return mixnonzero(h, pb->arena, pb->size);	/* not tiled: take it all */
 		if(!s->inbin || s->dirty)
-			h = mixbytes(h, (uchar*)s->base, s->npage << PGSHIFT);
-		else
-			h = mix(mix(h, pg), s->npage);
+			h = mixnonzero(h, (uchar*)s->base, s->npage << PGSHIFT);
 	}
 	return h;
 }
@@ -134,6 +146,6 @@ pebble_secure_digest(void)
 		&& s->base == (uintptr)pb->arena + ((uintptr)pg << PGSHIFT))
 			h = spandigest(h, s);
 	}
-	h = mixbytes(h, pb->pgout, pb->npage);
+	h = mixbytes(h, pb->pager.out, pb->npage);
 	return arenadigest(h);
 }

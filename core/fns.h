@@ -67,6 +67,7 @@ void	pagein(uintptr, usize);
 void	pagerdrop(uintptr, usize);
 int	pagetouch(uintptr, usize);
 void	pageinall(Area*);
+int	pagerinit(void);
 void	pagerfree(void);
 
 /* chacha.c */
@@ -159,9 +160,26 @@ badperm(int perm)
 	return perm == 0 || (perm & ~PEBBLE_RWX) != 0;
 }
 
+/*
+ * passert: an invariant of the slot, page and grant bookkeeping.  On in
+ * every build of this project (the deterministic host, the simulator,
+ * the tests, the sanitizer builds, the benchmarks: a compare each); a
+ * kernel build that defines PEBBLE_NOASSERT compiles them out.  A
+ * broken invariant is a bug in the core, never a caller's error: it
+ * panics rather than return a code.
+ */
+#define PASSERTSTR1(x)	#x
+#define PASSERTSTR(x)	PASSERTSTR1(x)
+#ifdef PEBBLE_NOASSERT
+#define passert(c)	((void)0)
+#else
+#define passert(c)	((c) ? (void)0 : hostpanic("pebble: " __FILE__ ":" PASSERTSTR(__LINE__) ": broken invariant: " #c))
+#endif
+
 static inline void
 charge(Area *a, usize n)
 {
+	passert(n <= a->budget.limit - a->budget.used);	/* callers checked the budget */
 	a->budget.used += n;
 	if(a->budget.used > a->budget.peak)
 		a->budget.peak = a->budget.used;
@@ -171,6 +189,7 @@ charge(Area *a, usize n)
 static inline void
 uncharge(Area *a, usize n)
 {
+	passert(n <= a->budget.used);
 	a->budget.used -= n;
 	a->rd.used_size = a->budget.used;
 }

@@ -118,8 +118,6 @@ teardown(void)
 	areasfree();
 	heapfree();
 	auditfree();
-	metafree(pb->pgbuf, PGSIZE);
-	metafree(pb->pgnonce, pb->npage * sizeof(uvlong));
 	hostfree(pb, sizeof *pb);
 	pb = nil;
 }
@@ -153,8 +151,7 @@ pebbleinit(Pebbleconf *c)
 	pb->idnext = 1;
 	classinit();
 	if(heapinit(k.heapsize) < 0 || auditinit(k.auditsize) < 0 || areasinit() < 0
-	|| (pb->pgbuf = metaalloc(PGSIZE)) == nil
-	|| (pb->pgnonce = metazalloc(pb->npage * sizeof(uvlong))) == nil){
+	|| pagerinit() < 0){
 		teardown();
 		return PEBBLE_ERR_NOMEM;
 	}
@@ -211,7 +208,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->audit_dropped = st->audit_logged > pb->audit.n ? st->audit_logged - pb->audit.n : 0;
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
-	st->paged_out = ATOMLOAD(&pb->pagedout);
+	st->paged_out = ATOMLOAD(&pb->pager.pagedout);
 	return PEBBLE_ERR_OK;
 }
 
