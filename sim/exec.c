@@ -4,7 +4,9 @@
  * called; the result is compared (check.c); on success the rulebook's
  * effect is applied to the shadow; then the cheap checks of what the
  * event touched.  A predicted refusal is now and then (and after every
- * injected failure) bracketed by the system statistics or the digest:
+ * injected failure) bracketed by the system statistics or the digest
+ * (every 32nd predicted refusal, every 4th large allocation, every
+ * call after an injected metadata failure):
  * a failed call changes nothing.
  */
 #include "sim.h"
@@ -18,7 +20,7 @@ static struct {
 	int	on, full, armed;
 	uvlong	d0;
 	PebbleSysStats	s0;
-	uvlong	nref;
+	uvlong	nref, nbig;
 } sw;
 
 static void
@@ -29,7 +31,7 @@ guard(Ev *e, Want *w, usize big)
 		return;
 	if(sim.sandwichnext || (sw.armed && sim.ops[Ofailmalloc] % 8 == 1))
 		sw.full = 1;
-	else if(sw.armed || (w->r < 0 && sw.nref++ % 4 == 0) || big)
+	else if(sw.armed || (w->r < 0 && sw.nref++ % 32 == 0) || (big && sw.nbig++ % 4 == 0))
 		sw.on = 1;
 	sim.sandwichnext = 0;
 	if(sw.full)
