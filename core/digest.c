@@ -88,9 +88,9 @@ spandigest(uvlong h, Span *s)
 
 /*
  * The arena's bytes: every non-zero word with its offset, so that the
- * value is the arena's content whatever the spans over it.  Clean free
- * spans are zero (that is what clean means, and every allocation from
- * them is checked to read zero), so they are skipped: a big, little
+ * value is the arena's content whatever the spans over it.  Spans in
+ * the free bins are zero (dirty bytes never leave their area unwiped,
+ * and every allocation is checked to read zero), so they are skipped: a big, little
  * used heap is not read end to end, nor faulted in page by page.
  */
 static uvlong
@@ -119,7 +119,7 @@ arenadigest(uvlong h)
 		s = pb->pagemap[pg];
 		if(s == nil || s->npage == 0)
 			return mixnonzero(h, pb->arena, pb->size);	/* not tiled: take it all */
-		if(!s->inbin || s->dirty)
+		if(!s->inbin)
 			h = mixnonzero(h, (uchar*)s->base, s->npage << PGSHIFT);
 	}
 	return h;

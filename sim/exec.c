@@ -47,8 +47,6 @@ guarded(Ev *e, vlong got)
 
 	if(got >= 0 || sim.fail || !(sw.on || sw.full))
 		return;
-	if(sim.oldcore && got == NOMEM && !sw.armed)
-		return;
 	sim.sandwiches++;
 	if(sw.full){
 		sim.inv[Idigest]++;
@@ -156,11 +154,16 @@ xalloc(Ev *e, SProc *p)
 	guard(e, &w, w.r == OK && e->n[0] >= (sim.arenasize - sim.inuse) / 8);
 	ptr = nil;
 	got = pebble_secure_alloc(hostproc(p, e->pid, 0), e->n[0], &ptr, e->n[1]);
-	if(got == NOMEM && w.r == OK && !sw.armed && !sim.fail && !sim.oldcore){
-		/* heap NOMEM: then no allocation of this size could succeed */
+	if(got == NOMEM && w.r == OK && !sw.armed && !sim.fail && e->n[0] > 65536){
+		/*
+		 * heap NOMEM: then no allocation of this size could succeed.  Only
+		 * for sizes of whole pages (docs/core.md: above 64 KiB): a smaller
+		 * one needs a run of its class, which may not fit where the largest
+		 * single allocation would.
+		 */
 		sim.inv[Ilargest]++;
 		pebble_secure_sysstats(&st);
-		if(e->n[0] <= st.largest_free)
+		if(((e->n[0] + 4095) & ~(uvlong)4095) <= st.largest_free)
 			violation(e, "alloc of %llu was NOMEM, yet largest_free is %lu", e->n[0], (ulong)st.largest_free);
 	}
 	if(!result(e, got, &w))
@@ -279,7 +282,7 @@ xmemop(Ev *e, SProc *p)
 	applymemop(e->op, &w);
 	if(wipe)
 		checkwiped(e, t, v, w.n);
-	if(part && !sim.fail && !sim.oldcore)
+	if(part && !sim.fail)
 		partialfree(e, v, w.n, &s0);
 	return got;
 }
@@ -429,8 +432,7 @@ xexit(Ev *e, SProc *p)
 			if(!own[i]->live)
 				checkwiped(e, own[i], own[i]->ptr, own[i]->size);
 		free(own);
-		if(!sim.oldcore)
-			checkresidue(e, p);
+		checkresidue(e, p);
 	}
 	procexit(p);
 	return got;

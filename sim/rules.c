@@ -132,7 +132,7 @@ ruleaccess(SProc *p, uintptr v, usize len, int perm)
 		return res(NOTFOUND);
 	if((t = allocin(v)) == nil)
 		return res(NOTFOUND);
-	if(rights(t, p) == 0 && !(sim.oldcore && len > t->ptr + t->size - v))
+	if(rights(t, p) == 0)
 		return denied(PERM, t);
 	if(len == t->ptr + t->size - v)
 		sim.bound[Bend]++;
@@ -498,5 +498,10 @@ applydetach(SProc *p)
 		release(x, 0, x->size, 1);
 		killalloc(x);
 	}
+	/* what p freed unwiped is wiped now and counts in total_wiped; the system's totals keep p's */
+	p->wiped += p->deferred;
+	sim.wiped += p->deferred;
+	sim.exitwiped += p->wiped;
+	sim.exitdeferred += p->deferred;
 	p->attached = 0;
 }

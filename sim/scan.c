@@ -207,7 +207,9 @@ checksys(Ev *e, Walk *w)
 	int i;
 	SProc *p;
 
-	attached = wiped = deferred = 0;
+	attached = 0;
+	wiped = sim.exitwiped;		/* totals since init, exited procs included */
+	deferred = sim.exitdeferred;
 	nalloc = 0;
 	for(i = 0; i < sim.procs.n; i++){
 		p = sim.procs.v[i];
@@ -239,7 +241,7 @@ checksys(Ev *e, Walk *w)
 			sim.audithead, dropped, detswapcount());
 	/* DESIGN: the largest allocation that could succeed now; with nothing live, the whole heap */
 	sim.inv[Ilargest]++;
-	if(!sim.fail && !sim.oldcore && (st.largest_free > st.free_bytes || (w->n == 0 && st.largest_free != st.heap_size)))
+	if(!sim.fail && (st.largest_free > st.free_bytes || (w->n == 0 && st.largest_free != st.heap_size)))
 		violation(e, "largest_free %lu with %lu bytes free and %lu live allocations (heap %lu)",
 			(ulong)st.largest_free, (ulong)st.free_bytes, (ulong)w->n, (ulong)st.heap_size);
 }

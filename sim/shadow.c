@@ -32,7 +32,6 @@ siminit(Conf *c)
 	sim.enabled = 1;
 	sim.maxbudget = c->maxbudget;
 	sim.auditing = 1;
-	sim.oldcore = getenv("PEBBLESIM_OLDCORE") != nil;
 	sim.scanevery = 1<<16;
 	sim.nscratch = 1<<16;
 	sim.scratch = emalloc(sim.nscratch);

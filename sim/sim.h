@@ -247,6 +247,8 @@ struct Sim {
 	usize	peak;
 	uvlong	wiped;
 	uvlong	deferred;
+	uvlong	exitwiped;	/* total_wiped of procs that exited, deferred bytes included */
+	uvlong	exitdeferred;
 	uvlong	pagedout;
 	uvlong	fullscans;
 	uvlong	sandwiches;
@@ -255,7 +257,6 @@ struct Sim {
 	int	sandwichnext;
 	usize	maxmem;		/* --max-memory: what the shadow and the arena may hold */
 	usize	shadowbytes;	/* bytes of shadow content held now */
-	int	oldcore;	/* PEBBLESIM_OLDCORE: skip the rules issue 8 added (until main's core has them) */
 	/* the first failure */
 	int	fail;		/* exit code */
 	char	msg[512];
