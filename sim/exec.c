@@ -13,7 +13,7 @@
 
 enum { OK = PEBBLE_ERR_OK, NOMEM = PEBBLE_ERR_NOMEM };
 
-static SProc	*touched;	/* an owner whose statistics an event changed */
+SProc	*touched;	/* an owner whose statistics an event changed */
 
 /* the bracket around a call that may fail */
 static struct {
@@ -23,7 +23,7 @@ static struct {
 	uvlong	nref, nbig;
 } sw;
 
-static void
+void
 guard(Ev *e, Want *w, usize big)
 {
 	sw.on = sw.full = 0;
@@ -65,8 +65,8 @@ guarded(Ev *e, vlong got)
 }
 
 /* compare, and log the DENIED entry a refusal naming an allocation makes */
-static int
-result(Ev *e, vlong got, Want *w)
+int
+compare(Ev *e, vlong got, Want *w)
 {
 	want(e, got, w);
 	guarded(e, got);
@@ -95,7 +95,7 @@ overmem(Ev *e, usize more)
 	return 1;
 }
 
-static SAlloc*
+SAlloc*
 handle(Ev *e)
 {
 	SAlloc *a;
@@ -120,7 +120,7 @@ xfork(Ev *e)
 	w = ruleattach(par, e->peer != 0);
 	guard(e, &w, 0);
 	got = pebble_secure_attach(e->peer != 0 ? hostproc(par, e->peer, 0) : nil, procof(p));
-	if(result(e, got, &w))
+	if(compare(e, got, &w))
 		applyattach(p, e->peer != 0 ? par : nil);
 	return got;
 }
@@ -166,7 +166,7 @@ xalloc(Ev *e, SProc *p)
 		if(((e->n[0] + 4095) & ~(uvlong)4095) <= st.largest_free)
 			violation(e, "alloc of %llu was NOMEM, yet largest_free is %lu", e->n[0], (ulong)st.largest_free);
 	}
-	if(!result(e, got, &w))
+	if(!compare(e, got, &w))
 		return got;
 	if(findalloc(e->h) != nil){
 		tracebad(e, "alloc names a handle already used in this trace");
@@ -226,7 +226,7 @@ xtouch(Ev *e, SProc *p)
 		sim.inv[Istranger]++;
 	guard(e, &w, 0);
 	got = pebble_secure_check(hostproc(p, e->pid, 0), (void*)v, e->n[1], perm);
-	if(result(e, got, &w) && e->op != Ocheck && !(e->op == Owrite && overmem(e, e->n[1])))
+	if(compare(e, got, &w) && e->op != Ocheck && !(e->op == Owrite && overmem(e, e->n[1])))
 		touch(e, w.t, v, e->n[1]);
 	return got;
 }
@@ -274,7 +274,7 @@ xmemop(Ev *e, SProc *p)
 	case Owipe:	got = pebble_secure_wipe(hp, (void*)v, e->n[0]); break;
 	default:	got = pebble_secure_wipe_and_free(hp, (void*)v, e->n[0]); break;
 	}
-	if(!result(e, got, &w))
+	if(!compare(e, got, &w))
 		return got;
 	t = w.t;
 	touched = t->owner;
@@ -285,207 +285,6 @@ xmemop(Ev *e, SProc *p)
 	if(part && !sim.fail)
 		partialfree(e, v, w.n, &s0);
 	return got;
-}
-
-static vlong
-xshare(Ev *e, SProc *p)
-{
-	SAlloc *a;
-	SProc *q;
-	Want w;
-	vlong got;
-	Proc *hp, *hq;
-	int perms, same;
-
-	if((a = handle(e)) == nil)
-		return Rnone;
-	q = findproc(e->peer);
-	same = e->pid == e->peer;
-	hp = hostproc(p, e->pid, 0);
-	hq = same ? hp : hostproc(q, e->peer, 1);
-	perms = e->op == Oshare ? (int)e->n[0] : 0;
-	w = ruleshare(e->op, p, q, same, a->ptr, perms);
-	guard(e, &w, 0);
-	if(e->op == Oshare)
-		got = pebble_secure_share(hp, hq, (void*)a->ptr, perms);
-	else
-		got = pebble_secure_revoke(hp, hq, (void*)a->ptr);
-	if(result(e, got, &w))
-		applyshare(e->op, &w, q, perms);
-	return got;
-}
-
-static vlong
-xinfo(Ev *e, SProc *p)
-{
-	SAlloc *a;
-	SecureAllocation in;
-	Want w;
-	vlong got;
-
-	if((a = handle(e)) == nil)
-		return Rnone;
-	w = ruleinfo(p, a->ptr);
-	guard(e, &w, 0);
-	got = pebble_secure_info(hostproc(p, e->pid, 0), (void*)a->ptr, &in);
-	if(result(e, got, &w))
-		checkinfo(e, &in, w.t, w.have);
-	return got;
-}
-
-static vlong
-xaudit(Ev *e, SProc *p)
-{
-	SAlloc *a;
-	SecureAuditEntry ents[64], *ep;
-	Want w;
-	vlong got;
-	int max;
-
-	if((a = handle(e)) == nil)
-		return Rnone;
-	max = e->n[0];
-	w = ruleaudit(p, a->ptr, max);
-	guard(e, &w, 0);
-	ep = max <= 64 ? ents : emalloc(max * sizeof *ep);
-	got = pebble_secure_audit(hostproc(p, e->pid, 0), (void*)a->ptr, ep, max);
-	if(w.r != OK)
-		result(e, got, &w);
-	else
-		checkaudit(e, w.t, ep, got, max);
-	if(ep != ents)
-		free(ep);
-	return got;
-}
-
-static vlong
-xbudget(Ev *e, SProc *p)
-{
-	Want w;
-	vlong got;
-	Proc *hp;
-
-	w = rulebudget(e->op, p, e->n[0]);
-	guard(e, &w, 0);
-	hp = hostproc(p, e->pid, 0);
-	switch(e->op){
-	case Obudgetset:	got = pebble_secure_budget_set(hp, e->n[0]); break;
-	case Obudgetinc:	got = pebble_secure_budget_increase(hp, e->n[0]); break;
-	default:		got = pebble_secure_budget_decrease(hp, e->n[0]); break;
-	}
-	if(result(e, got, &w))
-		applybudget(e->op, p, e->n[0]);
-	return got;
-}
-
-static vlong
-xconf(Ev *e, SProc *p)
-{
-	Want w;
-	vlong got;
-	const char *s;
-	char buf[32];
-
-	if(e->op == Ogetconf){
-		w.r = w.alt = rulegetconf(p, e->key, buf, sizeof buf);
-		w.denied = 0;
-		s = pebble_get_secure_conf(hostproc(p, e->pid, 0), e->key);
-		got = s == nil ? PEBBLE_ERR_NOTFOUND : OK;
-		want(e, got, &w);
-		sim.inv[Igetconf]++;
-		if(got == OK && w.r == OK && strcmp(buf, s) != 0)
-			violation(e, "getconf %s is \"%s\", the rules say \"%s\"", e->key, s, buf);
-		return got;
-	}
-	w = rulesetconf(p, e->key, e->val);
-	guard(e, &w, 0);
-	got = pebble_set_secure_conf(hostproc(p, e->pid, 0), e->key, e->val);
-	if(result(e, got, &w))
-		applysetconf(p, &w);
-	return got;
-}
-
-/* detach: what is not inherited is wiped; then nothing p freed unwiped may remain */
-static vlong
-xexit(Ev *e, SProc *p)
-{
-	Want w;
-	vlong got;
-	SAlloc **own;
-	int i, n;
-
-	w = ruledetach(p);
-	guard(e, &w, 0);
-	got = pebble_secure_detach(hostproc(p, e->pid, 0));
-	if(p == nil || !p->alive){
-		want(e, got, &w);
-		return got;
-	}
-	if(result(e, got, &w)){
-		n = p->owned.n;
-		own = emalloc((n + 1) * sizeof *own);
-		if(n > 0)
-			memmove(own, p->owned.v, n * sizeof *own);
-		touched = heirof(p);
-		applydetach(p);
-		for(i = 0; i < n && !sim.fail; i++)
-			if(!own[i]->live)
-				checkwiped(e, own[i], own[i]->ptr, own[i]->size);
-		free(own);
-		checkresidue(e, p);
-	}
-	procexit(p);
-	return got;
-}
-
-static vlong
-xsys(Ev *e)
-{
-	vlong got;
-
-	got = OK;
-	switch(e->op){
-	case Oenable:
-		pebble_secure_enabled = sim.enabled = e->n[0] != 0;
-		break;
-	case Omaxbudget:
-		pebble_secure_max_budget = sim.maxbudget = e->n[0];
-		break;
-	case Oencryption:
-		pebble_secure_encryption = sim.encryption = e->n[0] != 0;
-		break;
-	case Oauditing:
-		pebble_secure_auditing = sim.auditing = e->n[0] != 0;
-		break;
-	case Opageout:
-		got = pebble_secure_pageout(e->n[0]);
-		if(got < 0 || (uvlong)got > e->n[0])
-			violation(e, "pageout of %llu pages returned %lld", e->n[0], got);
-		sim.pagedout += got > 0 ? got : 0;
-		if(got > 0 && detswapcount() <= 512)
-			checkswap(e);
-		break;
-	case Ofailmalloc:
-		detfailmalloc(e->n[0]);
-		sim.failarmed = 1;
-		break;
-	}
-	return got;
-}
-
-static vlong
-xstats(Ev *e, SProc *p)
-{
-	PebbleSecureStats st;
-	Want w;
-
-	vlong got;
-
-	w.r = w.alt = attached(p) ? OK : PEBBLE_ERR_NOTFOUND;
-	w.denied = 0;
-	got = pebble_secure_stats(hostproc(p, e->pid, 0), &st);
-	want(e, got, &w);
-	return got;	/* the figures are compared by checkproc after every event */
 }
 
 static vlong

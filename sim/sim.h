@@ -10,8 +10,8 @@
  *	workload.c, swarm.c	what the procs do (named profiles; swarm)
  *	faults.c		the host driver: kills, failures, pressure
  *	queue.c			the event queue (virtual time, then sequence)
- *	exec.c			one event: expect -> call -> compare -> apply
- *	rules.c			the rulebook: DESIGN.md section 2, call by call
+ *	exec.c, calls.c		one event: expect -> call -> compare -> apply
+ *	rules.c, rulesproc.c	the rulebook: DESIGN.md section 2, call by call
  *	procs.c			the Plan 9 proc table: rfork, exit, orphans
  *	shadow.c, tree.c	the simulator's own record of what it did
  *	check.c, scan.c		the checks: per event, and the periodic scans
@@ -347,7 +347,7 @@ Proc*	procof(SProc*);
 int	attached(SProc*);
 int	iseve(SProc*);
 
-/* rules.c: what DESIGN.md says each call returns, and what it changes */
+/* rules.c, rulesproc.c: what DESIGN.md says each call returns, and what it changes */
 struct Want {
 	vlong	r;		/* the result */
 	vlong	alt;		/* another result the rules allow (heap or metadata NOMEM), or r */
@@ -359,6 +359,8 @@ struct Want {
 	int	key;		/* a setting: its index in confkeys, -1 unknown */
 };
 extern char	*confkeys[4];
+Want	wantres(vlong);
+void	release(SAlloc*, usize off, usize n, int wipe);
 int	confkey(char*);
 Want	ruleattach(SProc *parent, int named);
 void	applyattach(SProc*, SProc *parent);
@@ -379,8 +381,20 @@ Want	ruledetach(SProc*);
 void	applydetach(SProc*);
 SProc*	heirof(SProc*);
 
-/* exec.c */
+/* exec.c, calls.c: the executor */
 int	execev(Ev*);
+extern SProc	*touched;
+void	guard(Ev*, Want*, usize big);
+int	compare(Ev*, vlong got, Want*);
+SAlloc*	handle(Ev*);
+vlong	xshare(Ev*, SProc*);
+vlong	xinfo(Ev*, SProc*);
+vlong	xaudit(Ev*, SProc*);
+vlong	xbudget(Ev*, SProc*);
+vlong	xconf(Ev*, SProc*);
+vlong	xexit(Ev*, SProc*);
+vlong	xsys(Ev*);
+vlong	xstats(Ev*, SProc*);
 
 /* check.c: after every event */
 void	want(Ev*, vlong got, Want*);
