@@ -20,7 +20,6 @@ static struct {
 	int	on, full, armed;
 	uvlong	d0;
 	PebbleSysStats	s0;
-	uvlong	nref, nbig;
 } sw;
 
 void
@@ -31,7 +30,7 @@ guard(Ev *e, Want *w, usize big)
 		return;
 	if(sim.sandwichnext || (sw.armed && sim.ops[Ofailmalloc] % 8 == 1))
 		sw.full = 1;
-	else if(sw.armed || (w->r < 0 && sw.nref++ % 32 == 0) || (big && sw.nbig++ % 4 == 0))
+	else if(sw.armed || (w->r < 0 && sim.nref++ % 32 == 0) || (big && sim.nbig++ % 4 == 0))
 		sw.on = 1;
 	sim.sandwichnext = 0;
 	if(sw.full)
