@@ -186,6 +186,10 @@ pebble_secure_audit(Proc *p, void *ptr, SecureAuditEntry *audit, int max_entries
 		return PEBBLE_ERR_NOTFOUND;
 	if(!lockowner((uintptr)ptr, 1, 0, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	if(!isproc(c, p)){
+		runlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	if(a != c && !proceve(p)){
 		auditdenied(s, i, p, PEBBLE_ERR_PERM);
 		runlock(&a->rd.lock);

@@ -154,7 +154,7 @@ pebble_set_secure_conf(Proc *p, const char *key, const char *value)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
 	err = PEBBLE_ERR_OK;
-	if(a->state != Alive)
+	if(!mine(a, p))
 		err = PEBBLE_ERR_NOTFOUND;
 	else switch(k){
 	case Kbudget:

@@ -115,6 +115,28 @@ procarea(Proc *p)
 	return a;
 }
 
+/*
+ * Is area a still p's?  A proc's identity in its slot is set before
+ * the area goes Alive and cleared only at the end of its detach, both
+ * under the area's lock: read under that lock it is stable, read under
+ * the lock of an area whose memory p holds grants on it cannot go
+ * before those grants do.  Every call that looked an area up without
+ * a lock looks again here once it holds one: a slot may have been
+ * given to another proc meanwhile.
+ */
+static inline int
+isproc(Area *a, Proc *p)
+{
+	return ATOMLOAD(&a->rd.base.proc) == p && ATOMLOAD(&a->rd.base.pid) == procpid(p);
+}
+
+/* a is p's and alive; the caller holds a's lock */
+static inline int
+mine(Area *a, Proc *p)
+{
+	return a->state == Alive && isproc(a, p);
+}
+
 static inline Area*
 spanarea(Span *s)
 {

@@ -149,7 +149,7 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 	Area *a, *c, *t;
 	Span *s;
 	uint i;
-	Grant *g;
+	Grant *g, *o;
 	Rec *r;
 
 	if(source == nil || target == nil || ptr == nil || source == target || badperm(perms) || pb == nil)
@@ -164,27 +164,36 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 		return PEBBLE_ERR_NOTFOUND;
 	}
 	r = &s->rec[i];
+	/*
+	 * Either proc may have exited, and its slot been given to another,
+	 * since we looked.  t's state changes under its heldlk, and its
+	 * identity only while it is not Alive: holding heldlk from here
+	 * until the grant is on t's list, the grant lands on target or
+	 * nowhere.
+	 */
+	lock(&t->heldlk);
+	if(!isproc(c, source) || t->state != Alive || !isproc(t, target)){
+		unlock(&t->heldlk);
+		wunlock(&a->rd.lock);
+		metafree(g, sizeof *g);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	if(a != c || (perms & ~RPERM(r)) != 0 || (!proceve(source) && !sameuser(source, target))){
+		unlock(&t->heldlk);
 		auditdenied(s, i, source, PEBBLE_ERR_PERM);
 		wunlock(&a->rd.lock);
 		metafree(g, sizeof *g);
 		return PEBBLE_ERR_PERM;
 	}
-	if(findgrant(s, i, t) != nil){
+	if((o = findgrant(s, i, t)) != nil){
+		unlock(&t->heldlk);
 		metafree(g, sizeof *g);
-		g = findgrant(s, i, t);
-		g->perm = perms;
+		o->perm = perms;
 	}else{
 		if(g == nil){
-			wunlock(&a->rd.lock);
-			return PEBBLE_ERR_NOMEM;
-		}
-		lock(&t->heldlk);
-		if(ATOMLOAD(&t->state) != Alive){
 			unlock(&t->heldlk);
 			wunlock(&a->rd.lock);
-			metafree(g, sizeof *g);
-			return PEBBLE_ERR_NOTFOUND;
+			return PEBBLE_ERR_NOMEM;
 		}
 		memset(g, 0, sizeof *g);
 		g->owner = a;
@@ -218,6 +227,15 @@ pebble_secure_revoke(Proc *source, Proc *target, void *ptr)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!lockowner((uintptr)ptr, 1, 1, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	/*
+	 * Either proc may have exited and its slot been taken since we
+	 * looked.  Holding a's lock, target cannot finish exiting while
+	 * it still holds a grant here, so a grant found below is its.
+	 */
+	if(!isproc(c, source) || !isproc(t, target)){
+		wunlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	if(a != c){
 		auditdenied(s, i, source, PEBBLE_ERR_PERM);
 		wunlock(&a->rd.lock);
@@ -266,6 +284,10 @@ pebble_secure_check(Proc *p, void *addr, usize len, int perm)
 	v = (uintptr)addr;
 	if(!lockowner(v, 0, 0, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	if(!isproc(c, p)){
+		runlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	r = &s->rec[i];
 	end = recaddr(s, i) + r->size;
 	if(len > end - v){

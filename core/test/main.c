@@ -122,6 +122,7 @@ static struct {
 	{"audit", testaudit},
 	{"heap", testheap},
 	{"pager", testpager},
+	{"race", testrace},
 };
 
 int
