@@ -107,7 +107,7 @@ setlimit(Area *a, usize n)
 {
 	a->budget.limit = n;
 	a->rd.total_size = n;
-	confsync(a);
+	budgetsync(a);
 }
 
 usize

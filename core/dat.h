@@ -126,7 +126,8 @@ struct Area {
 	int	hasempty;	/* may keep empty runs (atomic) */
 	Lock	heldlk;
 	Grant	*held;		/* grants this proc holds on others' memory */
-	char	conf[NCONF][CONFLEN];
+	char	budgetstr[2][CONFLEN];	/* pebble.secure.budget, canonical: old and new */
+	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
 };

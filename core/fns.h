@@ -53,7 +53,7 @@ void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */
 void	confdefaults(Area*, Area*);
-void	confsync(Area*);
+void	budgetsync(Area*);
 
 /* proc.c */
 void	areainit(Area*, int);

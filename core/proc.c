@@ -236,7 +236,7 @@ wipearea(Area *a)
 	secwipe(a->key, sizeof a->key);
 	memset(&a->budget, 0, sizeof a->budget);
 	memset(a->runs, 0, sizeof a->runs);
-	memset(a->conf, 0, sizeof a->conf);
+	/* budgetstr stays: a caller may still hold it, and it holds no secret */
 	memset(a->rd.access_map, 0, pb->mapwords*sizeof(ulong));
 	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
 	ATOMSTORE(&a->rd.base.pid, 0UL);
