@@ -1,15 +1,36 @@
 /*
- * The audit log: one ring for the instance, its size fixed at
- * initialisation.  Writers claim an entry with one atomic add and
- * publish it with a sequence number, so logging takes no lock and
- * procs auditing at once contend only on the counter.  When the ring
- * wraps the oldest entries are overwritten; how many is the counter
- * less the ring's size, reported in the system statistics.
+ * The audit log: a ring whose size is fixed at initialisation, written
+ * without any lock or counter that two procs share on every call.
+ *
+ * The ring is cut into blocks.  A proc slot's area claims a block with
+ * one atomic add on the ring's claim counter and then fills it alone,
+ * under its own auditlk (every entry of an area's allocations is
+ * written under that area's lock, so this lock is the area's own
+ * cache line); only when the block is full does it claim the next.
+ * Two procs auditing at once thus share one written line once a block
+ * (Ablk entries), not once an entry.  A block is held while its area
+ * writes in it: a claim that comes round to a held block passes it
+ * by, so no two writers ever write one entry.  Entries that fall off
+ * when the ring wraps are counted by the slot that overwrites them,
+ * entries logged by the slot that logs them; the system statistics
+ * add the slots up.
+ *
+ * A small ring (fewer than Ablkmin entries: tests, the simulator's
+ * small configurations) has blocks of one entry, and is then exactly
+ * a ring of n entries in the order they were logged.  A large ring
+ * keeps, besides its n entries, room for every slot's part-filled
+ * block and for the held blocks a claim passes by (2*nproc+2 blocks):
+ * so the newest n entries logged are always still there.
+ *
+ * The host gives the ring zeroed and a large one lazily (pages made
+ * when first written), so a ring costs what is written of it, not
+ * what it could hold.
  *
  * Entries name the allocation by its id, never by address: an address
  * is reused, an id is not.  Each entry also links to the one before
- * it for the same allocation, and the allocation's run keeps where
- * its newest entry is (alast), so a query walks only that
+ * it for the same allocation by its sequence (claim*blk + place in the
+ * block, unique for the instance's life), and the allocation's run
+ * keeps its newest entry's (alast), so a query walks only that
  * allocation's entries, not the ring.
  */
 #include "pebble.h"
@@ -28,32 +49,97 @@
 int
 auditinit(int n)
 {
-	pb->audit.n = n;
-	pb->audit.ring = metaalloc(n * sizeof(Auditent));
-	if(pb->audit.ring == nil)
+	Auditlog *l;
+
+	l = &pb->audit;
+	l->n = n;
+	if(n >= Ablkmin){
+		l->blk = Ablk;
+		l->nblk = (n + Ablk-1)/Ablk + 2*pb->conf.nproc + 2;
+	}else{
+		l->blk = 1;
+		l->nblk = n;
+	}
+	l->ring = metazalloc(l->nblk * l->blk * sizeof(Auditent));
+	l->held = metazalloc(l->nblk * sizeof(uvlong));
+	if(l->ring == nil || l->held == nil)
 		return -1;
-	memset(pb->audit.ring, 0, n * sizeof(Auditent));
 	return 0;
 }
 
 void
 auditfree(void)
 {
-	if(pb->audit.ring != nil)
-		metafree(pb->audit.ring, pb->audit.n * sizeof(Auditent));
+	Auditlog *l;
+
+	l = &pb->audit;
+	metafree(l->ring, l->nblk * l->blk * sizeof(Auditent));
+	metafree(l->held, l->nblk * sizeof(uvlong));
+}
+
+static Auditent*
+entry(uvlong seq)
+{
+	Auditlog *l;
+
+	l = &pb->audit;
+	return &l->ring[(seq / l->blk) % l->nblk * l->blk + seq % l->blk];
+}
+
+/*
+ * a's next block: at most nblk claims, so bounded even if every block
+ * is held (a ring smaller than the writers at once); 0 if none.
+ */
+static int
+claim(Area *a)
+{
+	Auditlog *l;
+	uvlong c, t, zero;
+
+	l = &pb->audit;
+	for(t = 0; t < l->nblk; t++){
+		c = __atomic_fetch_add(&l->claims, 1, __ATOMIC_RELAXED);
+		zero = 0;
+		if(__atomic_compare_exchange_n(&l->held[c % l->nblk], &zero, c+1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)){
+			a->ablk = c+1;
+			a->aoff = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+count(uvlong *n)
+{
+	ATOMSTORE(n, *n + 1);	/* only under auditlk; sysstats reads it without */
 }
 
 void
 auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
-	uvlong k, prev;
+	uvlong seq, prev;
 	Auditent *e;
+	Auditlog *l;
+	Area *a;
 	Rec *r;
 
+	l = &pb->audit;
 	r = &s->rec[i];
-	k = __atomic_fetch_add(&pb->audit.head, 1, __ATOMIC_RELAXED);
-	prev = __atomic_exchange_n(&s->alast[i], k+1, __ATOMIC_ACQ_REL);
-	e = &pb->audit.ring[k % pb->audit.n];
+	a = spanarea(s);	/* the caller holds its lock */
+	lock(&a->auditlk);
+	count(&a->alogged);
+	if(a->ablk == 0 && !claim(a)){
+		count(&a->adropped);
+		unlock(&a->auditlk);
+		return;
+	}
+	seq = (a->ablk-1)*l->blk + a->aoff;
+	e = entry(seq);
+	if(__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != 0)
+		count(&a->adropped);	/* the entry it overwrites */
+	prev = ATOMLOAD(&s->alast[i]);
+	ATOMSTORE(&s->alast[i], seq+1);
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
 	STR(e->time, hostnsec());
 	STR(e->id, RID(r));
@@ -65,7 +151,30 @@ auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, i
 	STR(e->result, result);
 	STR(e->perms, perms);
 	STR(e->prev, prev);
-	__atomic_store_n(&e->seq, k+1, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
+	if(++a->aoff == l->blk){
+		/* full: let the next lap have it */
+		__atomic_store_n(&l->held[(a->ablk-1) % l->nblk], 0, __ATOMIC_RELEASE);
+		a->ablk = 0;
+	}
+	unlock(&a->auditlk);
+}
+
+/* what the system statistics report: entries logged, and dropped when the ring wrapped */
+uvlong
+auditcount(uvlong *dropped)
+{
+	uvlong n, d;
+	int i;
+
+	n = d = 0;
+	for(i = 0; i < pb->conf.nproc; i++){
+		n += ATOMLOAD(&pb->areas[i].alogged);
+		d += ATOMLOAD(&pb->areas[i].adropped);
+	}
+	if(dropped != nil)
+		*dropped = d;
+	return n;
 }
 
 void
@@ -81,7 +190,7 @@ readent(uvlong k, Auditent *out)
 	Auditent *e;
 	uvlong seq;
 
-	e = &pb->audit.ring[k % pb->audit.n];
+	e = entry(k);
 	seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 	if(seq != k+1)
 		return 0;
@@ -110,14 +219,13 @@ auditindex(Span *s)
 	if(s->alast != nil)
 		return 0;
 	n = s->nslot * sizeof(uvlong);
-	s->alast = metaalloc(n);
+	s->alast = metazalloc(n);
 	if(s->alast == nil)
 		return -1;
-	memset(s->alast, 0, n);
 	return 0;
 }
 
-/* an entry of this allocation, 1 + its place in the ring, or 0 at the end of the chain */
+/* an entry of this allocation, by 1 + its sequence, or 0 at the end of the chain */
 static uvlong
 chainnext(uvlong k1, uvlong id, Auditent *e)
 {
@@ -157,7 +265,7 @@ auditread(Span *s, uint i, SecureAuditEntry *audit, int max)
 	id = RID(&s->rec[i]);
 	start = ATOMLOAD(&s->alast[i]);
 	n = 0;
-	for(k1 = start; chainnext(k1, id, &e) && n < (long)pb->audit.n; k1 = e.prev)
+	for(k1 = start; chainnext(k1, id, &e) && n < (long)(pb->audit.nblk*pb->audit.blk); k1 = e.prev)
 		n++;
 	m = n < max ? n : max;
 	skip = n - m;

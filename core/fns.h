@@ -49,6 +49,7 @@ int	auditinit(int);
 void	auditfree(void);
 void	auditput(Span*, uint, int, Proc*, usize, ulong, int, int);
 int	auditindex(Span*);
+uvlong	auditcount(uvlong*);
 void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */
@@ -74,6 +75,7 @@ void	chacha20(uchar *dst, uchar *src, usize, uchar key[32], uvlong nonce, uvlong
 
 /* pebble.c: the instance, and host metadata with accounting */
 void*	metaalloc(usize);
+void*	metazalloc(usize);
 void	metafree(void*, usize);
 
 #define ATOMLOAD(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)

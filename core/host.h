@@ -71,6 +71,7 @@ void	hostrand(void *buf, usize n);
 void*	hostarena(usize size, int *locked);
 void	hostarenafree(void *base, usize size);
 void*	hostmalloc(usize size);
+void*	hostzalloc(usize size);	/* zeroed; a large block may be made lazily, page by page */
 void	hostfree(void *p, usize size);
 
 /*

@@ -24,6 +24,18 @@ metaalloc(usize n)
 	return p;
 }
 
+/* zeroed; a large block lazily, so it costs what is written of it */
+void*
+metazalloc(usize n)
+{
+	void *p;
+
+	p = hostzalloc(n);
+	if(p != nil)
+		ATOMADD(&pb->metabytes, n);
+	return p;
+}
+
 void
 metafree(void *p, usize n)
 {
@@ -197,8 +209,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->free_bytes = pb->size - slot;
 	st->largest_free = largestfree();
 	st->metadata = ATOMLOAD(&pb->metabytes);
-	st->audit_logged = ATOMLOAD(&pb->audit.head);
-	st->audit_dropped = st->audit_logged > pb->audit.n ? st->audit_logged - pb->audit.n : 0;
+	st->audit_logged = auditcount(&st->audit_dropped);
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
 	st->paged_out = ATOMLOAD(&pb->pagedout);

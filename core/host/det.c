@@ -16,12 +16,13 @@ struct Blk {
 	Blk	*next;
 	Blk	*prev;
 	usize	n;
-	uchar	pad[64 - 3*sizeof(void*)];	/* what follows is on a cache line of its own, as from the POSIX host */
+	int	mapped;		/* made by hostzalloc with mmap */
+	uchar	pad[64 - 3*sizeof(void*) - sizeof(int)];	/* what follows is on a cache line of its own, as from the POSIX host */
 };
 
 char	hosteve[KNAMELEN] = "eve";
 
-static Blk	blocks = { &blocks, &blocks, 0, {0} };
+static Blk	blocks = { &blocks, &blocks, 0, 0, {0} };
 static Lock	blklk;
 static long	nblock;
 static usize	nbytes;
@@ -157,8 +158,10 @@ shouldfail(void)
 	return failevery > 0 && nmalloc % failevery == 0;
 }
 
-void*
-hostmalloc(usize n)
+enum { Lazy = 1<<20 };	/* hostzalloc maps blocks this large: zero pages, made when written */
+
+static void*
+blkalloc(usize n, int zeroed)
 {
 	Blk *b;
 
@@ -168,9 +171,19 @@ hostmalloc(usize n)
 		return nil;
 	}
 	unlock(&blklk);
-	b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
-	if(b == nil)
-		return nil;
+	if(zeroed && n >= Lazy){
+		b = mmap(nil, sizeof *b + n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+		if(b == MAP_FAILED)
+			return nil;
+		b->mapped = 1;
+	}else{
+		b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
+		if(b == nil)
+			return nil;
+		b->mapped = 0;
+		if(zeroed)
+			memset(b+1, 0, n);
+	}
 	b->n = n;
 	lock(&blklk);
 	b->next = blocks.next;
@@ -181,6 +194,18 @@ hostmalloc(usize n)
 	nbytes += n;
 	unlock(&blklk);
 	return b+1;
+}
+
+void*
+hostmalloc(usize n)
+{
+	return blkalloc(n, 0);
+}
+
+void*
+hostzalloc(usize n)
+{
+	return blkalloc(n, 1);
 }
 
 void
@@ -199,7 +224,10 @@ hostfree(void *p, usize n)
 	nblock--;
 	nbytes -= n;
 	unlock(&blklk);
-	free(b);
+	if(b->mapped)
+		munmap(b, sizeof *b + n);
+	else
+		free(b);
 }
 
 void

@@ -26,6 +26,7 @@ void	testbudget(void);
 void	testconf(void);
 void	testswitch(void);
 void	testaudit(void);
+void	testauditblocks(void);
 void	testheap(void);
 void	testpager(void);
 void	testrace(void);

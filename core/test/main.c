@@ -120,6 +120,7 @@ static struct {
 	{"conf", testconf},
 	{"switch", testswitch},
 	{"audit", testaudit},
+	{"auditblocks", testauditblocks},
 	{"heap", testheap},
 	{"pager", testpager},
 	{"race", testrace},
