@@ -187,6 +187,7 @@ struct Pebble {
 	uvlong	pagedout;	/* atomic */
 	uchar	*pgout;		/* page -> 1 when its contents are in swap */
 	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */
+	uint	*pgpin;		/* page -> pins held on it (atomic): the pager passes it by */
 	uchar	*pgbuf;		/* the pager's ciphertext, never plaintext */
 	ulong	hand;		/* the pager's clock */
 	Lock	pagerlk;

@@ -68,6 +68,8 @@ void	pagein(uintptr, usize);
 void	pagerdrop(uintptr, usize);
 int	pagetouch(uintptr, usize);
 void	pageinall(Area*);
+void	pagepin(uintptr, usize);
+int	pageunpin(uintptr, usize);
 void	pagerfree(void);
 
 /* chacha.c */

@@ -13,6 +13,11 @@
  *
  * pgout[pg] is set and cleared under the owning area's write lock;
  * readers holding the read lock may test it.
+ *
+ * Pins: a thread that pebble_secure_pin let in holds a count on each
+ * page of its range, taken under the owner's read lock once the pages
+ * are in; the pager evicts only under the owner's write lock and
+ * passes a pinned page by, so no page is wiped under a pinned access.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -131,7 +136,41 @@ evictable(Area *a, Span *s, ulong pg)
 	v = (uintptr)pb->arena + ((uintptr)pg << PGSHIFT);
 	return a->state == Alive && a->rd.encrypted && spanarea(s) == a
 		&& s->kind != Sfree && v >= s->base && v < s->base + (s->npage << PGSHIFT)
-		&& !ATOMLOAD(&pb->pgout[pg]);
+		&& !ATOMLOAD(&pb->pgout[pg]) && ATOMLOAD(&pb->pgpin[pg]) == 0;
+}
+
+/* pin [v, v+n): the owner's read lock is held and the pages are in */
+void
+pagepin(uintptr v, usize n)
+{
+	ulong pg, last;
+
+	if(!pagerange(v, n, &pg, &last))
+		return;
+	for(; pg <= last; pg++)
+		ATOMADD(&pb->pgpin[pg], 1);
+}
+
+/* let [v, v+n) go; 0 if some page of it holds no pin, and then nothing changed */
+int
+pageunpin(uintptr v, usize n)
+{
+	ulong pg, first, last;
+	uint c;
+
+	if(!pagerange(v, n, &first, &last))
+		return 0;
+	for(pg = first; pg <= last; pg++){
+		c = ATOMLOAD(&pb->pgpin[pg]);
+		do
+			if(c == 0){
+				while(pg-- > first)	/* put back what was taken */
+					ATOMADD(&pb->pgpin[pg], 1);
+				return 0;
+			}
+		while(!__atomic_compare_exchange_n(&pb->pgpin[pg], &c, c-1, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	}
+	return 1;
 }
 
 int

@@ -121,6 +121,7 @@ teardown(void)
 	auditfree();
 	metafree(pb->pgbuf, PGSIZE);
 	metafree(pb->pgnonce, pb->npage * sizeof(uvlong));
+	metafree(pb->pgpin, pb->npage * sizeof(uint));
 	hostfree(pb, sizeof *pb);
 	pb = nil;
 }
@@ -155,7 +156,8 @@ pebbleinit(Pebbleconf *c)
 	classinit();
 	if(heapinit(k.heapsize) < 0 || auditinit(k.auditsize) < 0 || areasinit() < 0
 	|| (pb->pgbuf = metaalloc(PGSIZE)) == nil
-	|| (pb->pgnonce = metaalloc(pb->npage * sizeof(uvlong))) == nil){
+	|| (pb->pgnonce = metaalloc(pb->npage * sizeof(uvlong))) == nil
+	|| (pb->pgpin = metazalloc(pb->npage * sizeof(uint))) == nil){
 		teardown();
 		return PEBBLE_ERR_NOMEM;
 	}

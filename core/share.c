@@ -268,8 +268,9 @@ mayaccess(Area *a, Area *c, Span *s, uint i, int want)
 	return (want & ~have) == 0;
 }
 
-int
-pebble_secure_check(Proc *p, void *addr, usize len, int perm)
+/* check, and with pin set hold the pages in RAM for the access */
+static int
+checkpin(Proc *p, void *addr, usize len, int perm, int pin)
 {
 	Area *c, *a;
 	Span *s;
@@ -306,8 +307,39 @@ pebble_secure_check(Proc *p, void *addr, usize len, int perm)
 			pagein(v, len);
 			wunlock(&a->rd.lock);
 		}
-		return pebble_secure_check(p, addr, len, perm);
+		return checkpin(p, addr, len, perm, pin);
 	}
+	if(pin)
+		pagepin(v, len);
 	runlock(&a->rd.lock);
+	return PEBBLE_ERR_OK;
+}
+
+int
+pebble_secure_check(Proc *p, void *addr, usize len, int perm)
+{
+	return checkpin(p, addr, len, perm, 0);
+}
+
+int
+pebble_secure_pin(Proc *p, void *addr, usize len, int perm)
+{
+	return checkpin(p, addr, len, perm, 1);
+}
+
+/*
+ * A pin is released by the thread that took it, like a kernel's page
+ * reference: unpin asks only that p is attached and that every page of
+ * the range holds a pin, so it works after the allocation was freed.
+ */
+int
+pebble_secure_unpin(Proc *p, void *addr, usize len)
+{
+	if(p == nil || addr == nil || len == 0 || pb == nil)
+		return PEBBLE_ERR_INVALID;
+	if(procarea(p) == nil)
+		return PEBBLE_ERR_NOTFOUND;
+	if(!pageunpin((uintptr)addr, len))
+		return PEBBLE_ERR_INVALID;
 	return PEBBLE_ERR_OK;
 }

@@ -29,4 +29,5 @@ void	testaudit(void);
 void	testauditblocks(void);
 void	testheap(void);
 void	testpager(void);
+void	testpin(void);
 void	testrace(void);

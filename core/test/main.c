@@ -123,6 +123,7 @@ static struct {
 	{"auditblocks", testauditblocks},
 	{"heap", testheap},
 	{"pager", testpager},
+	{"pin", testpin},
 	{"race", testrace},
 };
 
