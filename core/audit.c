@@ -3,10 +3,13 @@
  * without any lock or counter that two procs share on every call.
  *
  * The ring is cut into blocks.  A proc slot's area claims a block with
- * one atomic add on the ring's claim counter and then fills it alone,
- * under its own auditlk (every entry of an area's allocations is
- * written under that area's lock, so this lock is the area's own
- * cache line); only when the block is full does it claim the next.
+ * one atomic add on the ring's claim counter and then fills it alone;
+ * only when the block is full does it claim the next.  Every entry on
+ * an area's allocations is written under that area's lock: under the
+ * write lock the writer is alone, and the refusals logged under the
+ * read lock (check, info, audit) take the area's auditlk as well, so
+ * the area's block has one writer at a time and the common path pays
+ * for no lock of its own.
  * Two procs auditing at once thus share one written line once a block
  * (Ablk entries), not once an entry.  A block is held while its area
  * writes in it: a claim that comes round to a held block passes it
@@ -43,6 +46,16 @@
  * entry also sees the zeroed seq stored before it, and its second
  * look at seq (after the acquiring loads) catches the change.
  */
+/* Auditent.word */
+enum {
+	Wop	= IDBITS,
+	Wperm	= IDBITS+4,
+	Wresult	= IDBITS+8,
+};
+#define Wid	((1ULL<<IDBITS)-1)
+enum { Apre = 4 };
+#define Hfull	(~0ULL)	/* Auditlog.held: let go, full of entries the next claim drops */
+
 #define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
 
@@ -94,14 +107,18 @@ static int
 claim(Area *a)
 {
 	Auditlog *l;
-	uvlong c, t, zero;
+	uvlong c, t, old, *h;
 
 	l = &pb->audit;
 	for(t = 0; t < l->nblk; t++){
 		c = __atomic_fetch_add(&l->claims, 1, __ATOMIC_RELAXED);
-		zero = 0;
-		if(__atomic_compare_exchange_n(&l->held[c % l->nblk], &zero, c+1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)){
+		h = &l->held[c % l->nblk];
+		old = __atomic_load_n(h, __ATOMIC_RELAXED);
+		if((old == 0 || old == Hfull) && __atomic_compare_exchange_n(h, &old, c+1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)){
+			if(old == Hfull)	/* a block is let go only full: all of it falls off now */
+				ATOMSTORE(&a->adropped, a->adropped + l->blk);
 			a->ablk = c+1;
+			a->aent = &l->ring[c % l->nblk * l->blk];
 			a->aoff = 0;
 			return 1;
 		}
@@ -115,6 +132,7 @@ count(uvlong *n)
 	ATOMSTORE(n, *n + 1);	/* only under auditlk; sysstats reads it without */
 }
 
+/* log on slot i of s; the caller holds the owner's write lock, or its read lock and auditlk */
 void
 auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
@@ -126,38 +144,33 @@ auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, i
 
 	l = &pb->audit;
 	r = &s->rec[i];
-	a = spanarea(s);	/* the caller holds its lock */
-	lock(&a->auditlk);
+	a = spanarea(s);
 	count(&a->alogged);
 	if(a->ablk == 0 && !claim(a)){
 		count(&a->adropped);
-		unlock(&a->auditlk);
 		return;
 	}
 	seq = (a->ablk-1)*l->blk + a->aoff;
-	e = entry(seq);
-	if(__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != 0)
-		count(&a->adropped);	/* the entry it overwrites */
+	e = a->aent + a->aoff;
 	prev = ATOMLOAD(&s->alast[i]);
 	ATOMSTORE(&s->alast[i], seq+1);
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
 	STR(e->time, hostnsec());
-	STR(e->id, RID(r));
+	STR(e->word, RID(r) | (uvlong)op << Wop | (uvlong)perms << Wperm | (uvlong)-result << Wresult);
 	STR(e->proc, by);
 	STR(e->pid, procpid(by));
 	STR(e->peer, peer);
 	STR(e->size, size);
-	STR(e->op, op);
-	STR(e->result, result);
-	STR(e->perms, perms);
 	STR(e->prev, prev);
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
+	/* lines a few entries on are on their way before they are written: no store waits for one */
+	if(a->aoff+Apre < l->blk)
+		__builtin_prefetch(e+Apre, 1);
 	if(++a->aoff == l->blk){
 		/* full: let the next lap have it */
-		__atomic_store_n(&l->held[(a->ablk-1) % l->nblk], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->held[(a->aent - l->ring) / l->blk], Hfull, __ATOMIC_RELEASE);
 		a->ablk = 0;
 	}
-	unlock(&a->auditlk);
 }
 
 /* what the system statistics report: entries logged, and dropped when the ring wrapped */
@@ -177,10 +190,18 @@ auditcount(uvlong *dropped)
 	return n;
 }
 
+/* a refusal: the caller may hold only the owner's read lock, shared with other refusals */
 void
 auditdenied(Span *s, uint i, Proc *by, int err)
 {
-	auditlog(s, i, PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
+	Area *a;
+
+	if(!(s->rec[i].word & Faudit))
+		return;
+	a = spanarea(s);
+	lock(&a->auditlk);
+	auditput(s, i, PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
+	unlock(&a->auditlk);
 }
 
 /* entry k of the log, if it is still there and whole */
@@ -195,14 +216,11 @@ readent(uvlong k, Auditent *out)
 	if(seq != k+1)
 		return 0;
 	out->time = LD(e->time);
-	out->id = LD(e->id);
+	out->word = LD(e->word);
 	out->proc = LD(e->proc);
 	out->pid = LD(e->pid);
 	out->peer = LD(e->peer);
 	out->size = LD(e->size);
-	out->op = LD(e->op);
-	out->result = LD(e->result);
-	out->perms = LD(e->perms);
 	out->prev = LD(e->prev);
 	return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq;
 }
@@ -229,7 +247,7 @@ auditindex(Span *s)
 static uvlong
 chainnext(uvlong k1, uvlong id, Auditent *e)
 {
-	if(k1 == 0 || !readent(k1-1, e) || e->id != id)
+	if(k1 == 0 || !readent(k1-1, e) || (e->word & Wid) != id)
 		return 0;
 	return 1;
 }
@@ -238,13 +256,13 @@ static void
 putentry(SecureAuditEntry *a, Auditent *e)
 {
 	a->timestamp = e->time;
-	a->operation = e->op;
+	a->operation = e->word >> Wop & 0xF;
 	a->process = e->proc;
 	a->size = e->size;
 	a->pid = e->pid;
 	a->peer = e->peer;
-	a->perms = e->perms;
-	a->result = e->result;
+	a->perms = e->word >> Wperm & 0xF;
+	a->result = -(int)(e->word >> Wresult & 0xFF);
 }
 
 /*

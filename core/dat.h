@@ -131,6 +131,7 @@ struct Area {
 	/* the slot's audit block; kept from one proc in the slot to the next */
 	Lock	auditlk;	/* taken by whoever logs on this area's allocations */
 	uvlong	ablk;		/* 1 + claim of the block it writes in, 0 if none */
+	Auditent	*aent;	/* that block's first entry: no division on the logging path */
 	uint	aoff;		/* entries written in that block */
 	uvlong	alogged;	/* entries logged on this area's allocations (atomic) */
 	uvlong	adropped;	/* of all logged by this slot, how many later overwritten or never kept (atomic) */
@@ -140,23 +141,21 @@ struct Area {
 	uvlong	nonce;
 };
 
+/* one cache line: a logging proc writes whole lines of its own block */
 struct Auditent {
-	uvlong	seq;		/* 0 while being written */
+	uvlong	seq;		/* 1 + its sequence; 0 while being written */
 	uvlong	time;
-	uvlong	id;
+	uvlong	word;		/* the allocation's id, and op, perms, -result above IDBITS */
 	Proc	*proc;
 	ulong	pid;
 	ulong	peer;
 	usize	size;
-	int	op;
-	int	result;
-	int	perms;
 	uvlong	prev;		/* 1 + the sequence of the allocation's entry before, or 0 */
-};
+} __attribute__((aligned(64)));
 
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
-	uvlong	*held;		/* per block: 1 + the claim that holds it, 0 if none (atomic) */
+	uvlong	*held;		/* per block: 1 + the claim that holds it, or 0 never used, or Hfull (atomic) */
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
 	uvlong	nblk;
 	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
