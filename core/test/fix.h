@@ -31,3 +31,4 @@ void	testheap(void);
 void	testpager(void);
 void	testpin(void);
 void	testrace(void);
+void	testrelease(void);

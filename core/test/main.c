@@ -125,6 +125,7 @@ static struct {
 	{"pager", testpager},
 	{"pin", testpin},
 	{"race", testrace},
+	{"release", testrelease},
 };
 
 int
