@@ -40,6 +40,8 @@ enum {
 	Pmeta,		/* overhead counters */
 	Pchild,		/* attach+detach */
 	Pthread0,	/* threads in separate procs: Pthread0+thread_index */
+	Pthreadaudit0	= Pthread0+2,	/* the same with audit on */
+	Pmainaudit	= Pthread0+4,	/* pairs and steady state with audit on */
 	Ptrace	= 16,	/* trace replay: Ptrace.. */
 	Ntrace	= Nproc - Ptrace,
 };
@@ -92,6 +94,12 @@ struct Pebble {
 		return v;
 	}
 	bool	release(void *v, size_t) { return (err = pebble_secure_free(p, v)) == 0; }
+};
+
+/* the same calls on procs with audit on: the default a user gets */
+struct PebbleAudit : Pebble {
+	explicit PebbleAudit(Proc *q) : Pebble(q) {}
+	static const char	*name() { return "pebble_audit"; }
 };
 
 /* glibc: malloc, then explicit_bzero and free */

@@ -216,6 +216,27 @@ check(benchmark::State &st)
 		}
 }
 
+/* pin then unpin by the owner: what a threaded host pays to make an access safe from the pager */
+static void
+pinunpin(benchmark::State &st)
+{
+	size_t n = st.range(0);
+	One a(st, me(), n);
+
+	if(a.v == nullptr)
+		return;
+	for(auto _ : st){
+		if(int r = pebble_secure_pin(me(), a.v, n, PEBBLE_READ)){
+			benchfail(st, "pin", r);
+			break;
+		}
+		if(int r = pebble_secure_unpin(me(), a.v, n)){
+			benchfail(st, "unpin", r);
+			break;
+		}
+	}
+}
+
 static void
 info(benchmark::State &st)
 {
@@ -394,6 +415,7 @@ registercalls(void)
 	bysize("calls/revoke", grant<false>);
 	bysize("calls/check_owner", check<true>);
 	bysize("calls/check_grantee", check<false>);
+	bysize("calls/pin+unpin", pinunpin);
 	bysize("calls/info", info);
 	plain("calls/stats", stats);
 	plain("calls/sysstats", sysstats);

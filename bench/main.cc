@@ -93,8 +93,9 @@ benchinit(void)
 			die("attach", r);
 		if((r = pebble_secure_budget_set(&procs[i], Heapsize)) != 0)
 			die("budget_set", r);
-		/* the targets are for audit off; the audit benchmarks turn it on */
-		if((r = pebble_set_secure_conf(&procs[i], "pebble.secure.audit", i == Paudit ? "1" : "0")) != 0)
+		/* audit on (the default) for the audit benchmarks and the pebble_audit figures, off for the rest */
+		if((r = pebble_set_secure_conf(&procs[i], "pebble.secure.audit",
+		    i == Paudit || i == Pmainaudit || i == Pthreadaudit0 || i == Pthreadaudit0+1 ? "1" : "0")) != 0)
 			die("setconf audit", r);
 	}
 	pebble_secure_sysstats(&st);

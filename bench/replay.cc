@@ -172,9 +172,12 @@ replayonce(benchmark::State &st, const Trace &t, std::vector<void*> &h)
 			r = pebble_secure_alloc(p, e.size, &h[e.h], e.perms);
 			break;
 		case Owrite:
-			r = pebble_secure_check(p, (char*)h[e.h] + e.off, e.size, PEBBLE_WRITE);
-			if(r == 0)
+			/* pinned for the write, as a threaded host must (docs/core.md, "Pins") */
+			r = pebble_secure_pin(p, (char*)h[e.h] + e.off, e.size, PEBBLE_WRITE);
+			if(r == 0){
 				memset((char*)h[e.h] + e.off, e.h, e.size);
+				r = pebble_secure_unpin(p, (char*)h[e.h] + e.off, e.size);
+			}
 			break;
 		case Ofree:
 			r = pebble_secure_free(p, h[e.h]);

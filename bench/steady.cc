@@ -7,9 +7,13 @@
  *   pair/A/size:N		alloc then free, nothing else live
  *   steady/A/size:N/live:L	L live; each iteration frees a random
  *				one and allocates anew
- *   threads/A/mode/threads:T	steady state at 1,000 live per thread,
+ *   threads/A/procs:P/threads:T	steady state at 1,000 live per thread,
  *				T threads, each in its own proc
- *				(procs) or all in one (oneproc)
+ *				(procs:1) or all in one (procs:0)
+ *
+ * pebble runs on procs with audit off, pebble_audit on procs with
+ * audit on (the default), so every Pebble figure that a target judges
+ * is measured both ways in the same run.
  *   threads/cpu_ceiling	a loop touching no memory: what 2 threads
  *				can give on this machine at all
  *
@@ -23,6 +27,12 @@
 
 template<class A> static A	make(Proc*) { return A(); }
 template<> Pebble	make<Pebble>(Proc *p) { return Pebble(p); }
+/* pebble_audit's procs: Pmainaudit for Pmain, its own for the threads */
+template<> PebbleAudit	make<PebbleAudit>(Proc *p) { return PebbleAudit(p == proc(Pmain) ? proc(Pmainaudit) : p); }
+
+/* the procs of the threads benchmarks: audit off or on */
+template<class A> static int	threadbase() { return Pthread0; }
+template<> int	threadbase<PebbleAudit>() { return Pthreadaudit0; }
 
 template<class A> static void
 fail(benchmark::State &st, A&, const char *what)
@@ -32,6 +42,12 @@ fail(benchmark::State &st, A&, const char *what)
 
 template<> void
 fail<Pebble>(benchmark::State &st, Pebble &a, const char *what)
+{
+	benchfail(st, what, a.err);
+}
+
+template<> void
+fail<PebbleAudit>(benchmark::State &st, PebbleAudit &a, const char *what)
 {
 	benchfail(st, what, a.err);
 }
@@ -154,7 +170,7 @@ enum { Threadlive = 1000, Threadsize = 256 };
 template<class A> static void
 threads(benchmark::State &st)
 {
-	int role = st.range(0) ? Pthread0 + st.thread_index() : Pthread0;
+	int role = threadbase<A>() + (st.range(0) ? st.thread_index() : 0);
 	A a = make<A>(proc(role));
 	std::vector<void*> v;
 	Ring r(Threadlive, 1 + st.thread_index());
@@ -244,6 +260,7 @@ registersteady(void)
 	std::vector<long> growth = {1, 100000, Maxlive};	/* 1,000 is in the grid */
 
 	pairsof<Pebble>(2);
+	pairsof<PebbleAudit>(2);
 	pairsof<Glibc>(2);
 	pairsof<Openssl>(2);
 	pairsof<Sodium>(4);
@@ -253,10 +270,12 @@ registersteady(void)
 	repsstats(b);
 
 	steadyof<Pebble>(grid, {1000});
+	steadyof<PebbleAudit>(grid, {1000});
 	steadyof<Glibc>(grid, {1000});
 	steadyof<Openssl>(grid, {1000});
 	steadyof<Sodium>({16, 256, 4096, 65536}, {1000});
 	steadyof<Pebble>({64, 256}, growth);
+	steadyof<PebbleAudit>({64, 256}, growth);
 	steadyof<Glibc>({64, 256}, growth);
 	steadyof<Openssl>({64, 256}, growth);
 
@@ -270,6 +289,7 @@ registersteady(void)
 	repsstats(b);
 
 	threadsof<Pebble>(true);
+	threadsof<PebbleAudit>(true);
 	threadsof<Glibc>(false);
 	threadsof<Openssl>(false);
 	b = benchmark::RegisterBenchmark("threads/cpu_ceiling", spin);

@@ -29,7 +29,7 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 	wlock(&a->rd.lock);
 	err = PEBBLE_ERR_OK;
 	audit = a->audit && pebble_secure_auditing;
-	if(a->state != Alive)
+	if(!mine(a, p))
 		err = PEBBLE_ERR_NOTFOUND;
 	else if(size > a->budget.limit - a->budget.used)
 		err = PEBBLE_ERR_BUDGET;
@@ -100,14 +100,14 @@ dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
 }
 
 /*
- * Lock the owner of the allocation starting at v for caller c:
+ * Lock the owner of the allocation starting at v for caller c (p's):
  * c itself (the common case, one lookup) or another area.
  */
 static int
-locate(Area *c, uintptr v, Area **ap, Span **sp, uint *ip)
+locate(Area *c, Proc *p, uintptr v, Area **ap, Span **sp, uint *ip)
 {
 	wlock(&c->rd.lock);
-	if(c->state == Alive && findrec(c, v, 1, sp, ip)){
+	if(mine(c, p) && findrec(c, v, 1, sp, ip)){
 		*ap = c;
 		return 1;
 	}
@@ -169,8 +169,12 @@ memop(Proc *p, void *ptr, usize n, int op)
 		return PEBBLE_ERR_INVALID;
 	if((c = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
-	if(!locate(c, (uintptr)ptr, &a, &s, &i))
+	if(!locate(c, p, (uintptr)ptr, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	if(!isproc(c, p)){	/* p exited while we looked */
+		wunlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	r = &s->rec[i];
 	if(a != c){
 		g = findgrant(s, i, c);

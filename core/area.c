@@ -107,7 +107,7 @@ setlimit(Area *a, usize n)
 {
 	a->budget.limit = n;
 	a->rd.total_size = n;
-	confsync(a);
+	budgetsync(a);
 }
 
 usize
@@ -119,7 +119,7 @@ pebble_secure_budget_get(Proc *p)
 	if(p == nil || pb == nil || (a = procarea(p)) == nil)
 		return 0;
 	rlock(&a->rd.lock);
-	n = a->budget.limit;
+	n = mine(a, p) ? a->budget.limit : 0;
 	runlock(&a->rd.lock);
 	return n;
 }
@@ -170,7 +170,7 @@ budgetop(Proc *p, usize v, int (*op)(Area*, usize), int extends)
 	if((a = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
-	if(a->state != Alive)
+	if(!mine(a, p))
 		err = PEBBLE_ERR_NOTFOUND;
 	else
 		err = op(a, v);

@@ -1,8 +1,16 @@
 /*
  * Settings: the system switches (the seed's variables) and the four
  * per-proc keys of getconf/setconf.  A value is parsed whole before
- * anything changes; the strings handed back are canonical and live in
- * the area, so they stay valid until the key is set again.
+ * anything changes.
+ *
+ * getconf's strings are canonical and are read by callers with no
+ * lock, while other threads set settings: so no string handed out is
+ * ever rewritten in place while it is still valid.  A switch's string
+ * is a constant, "0" or "1", valid for ever.  The budget's is written
+ * in the area when the budget changes (setconf or a budget call), into
+ * the one of two buffers not handed out, then published: a string
+ * handed out stays whole and valid until the budget is set again (and
+ * one set after that), as DESIGN.md promises.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -92,13 +100,17 @@ parsebool(const char *s)
 	return -1;
 }
 
+static char *bools[2] = { "0", "1" };
+
+/* the budget changed: write its string where no reader looks, then publish it; a's write lock is held */
 void
-confsync(Area *a)
+budgetsync(Area *a)
 {
-	utoa(a->conf[Kbudget], a->budget.limit);
-	utoa(a->conf[Kencrypt], a->rd.encrypted);
-	utoa(a->conf[Kaudit], a->audit);
-	utoa(a->conf[Kwipe], a->rd.wipe_on_free);
+	int n;
+
+	n = !a->budgetcur;
+	utoa(a->budgetstr[n], a->budget.limit);
+	ATOMSTORE(&a->budgetcur, n);
 }
 
 /* a new area's settings: its parent's, or the system's */
@@ -119,7 +131,7 @@ confdefaults(Area *a, Area *parent)
 		a->audit = 1;
 	}
 	a->rd.total_size = a->budget.limit;
-	confsync(a);
+	budgetsync(a);
 }
 
 const char*
@@ -127,12 +139,31 @@ pebble_get_secure_conf(Proc *p, const char *key)
 {
 	Area *a;
 	int k;
+	char *s;
 
 	if(p == nil || key == nil || pb == nil || (k = lookkey(key)) < 0)
 		return nil;
 	if((a = procarea(p)) == nil)
 		return nil;
-	return a->conf[k];
+	rlock(&a->rd.lock);
+	s = nil;
+	if(mine(a, p))
+		switch(k){
+		case Kbudget:
+			s = a->budgetstr[a->budgetcur];
+			break;
+		case Kencrypt:
+			s = bools[a->rd.encrypted != 0];
+			break;
+		case Kaudit:
+			s = bools[a->audit != 0];
+			break;
+		case Kwipe:
+			s = bools[a->rd.wipe_on_free != 0];
+			break;
+		}
+	runlock(&a->rd.lock);
+	return s;
 }
 
 int
@@ -154,7 +185,7 @@ pebble_set_secure_conf(Proc *p, const char *key, const char *value)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
 	err = PEBBLE_ERR_OK;
-	if(a->state != Alive)
+	if(!mine(a, p))
 		err = PEBBLE_ERR_NOTFOUND;
 	else switch(k){
 	case Kbudget:
@@ -172,8 +203,6 @@ pebble_set_secure_conf(Proc *p, const char *key, const char *value)
 		a->rd.wipe_on_free = b;
 		break;
 	}
-	if(err == PEBBLE_ERR_OK)
-		confsync(a);
 	wunlock(&a->rd.lock);
 	return err;
 }

@@ -26,6 +26,8 @@ enum {
 	NCONF		= 4,
 	CONFLEN		= 24,
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
+	Ablk		= 64,		/* audit entries an area claims at a time */
+	Ablkmin		= 8192,		/* ... in a ring of at least this many */
 };
 
 /* span kinds */
@@ -96,7 +98,7 @@ struct Span {
 	Rec	*rec;		/* nslot records */
 	uvlong	*freemap;	/* bit set: slot free */
 	Grant	*grants;
-	uvlong	*alast;		/* per slot: 1 + ring place of its newest audit entry; nil until audited */
+	uvlong	*alast;		/* per slot: 1 + log sequence of its newest audit entry; nil until audited */
 	usize	metasize;	/* bytes of rec and freemap */
 	uint	size;		/* of a slot; a large span's one slot is all of it */
 	int	kind;
@@ -129,29 +131,38 @@ struct Area {
 	int	hasempty;	/* may keep empty runs (atomic) */
 	Lock	heldlk;
 	Grant	*held;		/* grants this proc holds on others' memory */
-	char	conf[NCONF][CONFLEN];
+	/* the slot's audit block; kept from one proc in the slot to the next */
+	Lock	auditlk;	/* taken by whoever logs on this area's allocations */
+	uvlong	ablk;		/* 1 + claim of the block it writes in, 0 if none */
+	Auditent	*aent;	/* that block's first entry: no division on the logging path */
+	uint	aoff;		/* entries written in that block */
+	uvlong	alogged;	/* entries logged on this area's allocations (atomic) */
+	uvlong	adropped;	/* of all logged by this slot, how many later overwritten or never kept (atomic) */
+	char	budgetstr[2][CONFLEN];	/* pebble.secure.budget, canonical: old and new */
+	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
 };
 
+/* one cache line: a logging proc writes whole lines of its own block */
 struct Auditent {
-	uvlong	seq;		/* 0 while being written */
+	uvlong	seq;		/* 1 + its sequence; 0 while being written */
 	uvlong	time;
-	uvlong	id;
+	uvlong	word;		/* the allocation's id, and op, perms, -result above IDBITS */
 	Proc	*proc;
 	ulong	pid;
 	ulong	peer;
 	usize	size;
-	int	op;
-	int	result;
-	int	perms;
-	uvlong	prev;		/* 1 + the ring place of the allocation's entry before, or 0 */
-};
+	uvlong	prev;		/* 1 + the sequence of the allocation's entry before, or 0 */
+} __attribute__((aligned(64)));
 
 struct Auditlog {
-	Auditent	*ring;
-	uvlong	n;
-	uvlong	head;		/* entries ever logged (atomic) */
+	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
+	uvlong	*held;		/* per block: 1 + the claim that holds it, or 0 never used, or Hfull (atomic) */
+	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
+	uvlong	nblk;
+	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
+	uvlong	claims;		/* blocks ever claimed (atomic): the one shared counter, once a block */
 };
 
 /* the pager's state: set up and torn down in pager.c */
@@ -160,6 +171,7 @@ struct Pager {
 	uchar	*out;		/* page -> 1 when its contents are in swap */
 	uvlong	*nonce;		/* page -> nonce it was encrypted under */
 	uchar	*buf;		/* the pager's ciphertext, never plaintext */
+	uint	*pin;		/* page -> pins held on it (atomic): the pager passes it by */
 	ulong	hand;		/* the clock over the arena */
 	Lock	lk;		/* one pageout at a time */
 };

@@ -28,7 +28,11 @@ process_with_secure_storage(Proc *p, Proc *child_process)
 	budget = pebble_secure_budget_get(p);
 	printf("Secure budget: %zu bytes\n", budget);
 	if(pebble_secure_alloc_simple(p, 4096, &secure_data) == 0){
-		memcpy(secure_data, sensitive_buffer, 4096);
+		/* an access is pinned: the pager cannot take the page from under it */
+		if(pebble_secure_pin(p, secure_data, 4096, PEBBLE_WRITE) == 0){
+			memcpy(secure_data, sensitive_buffer, 4096);
+			pebble_secure_unpin(p, secure_data, 4096);
+		}
 		explicit_bzero(sensitive_buffer, sizeof sensitive_buffer);
 		if(pebble_secure_info(p, secure_data, &info) == 0)
 			printf("Allocated %zu bytes at %p (id %llu, perms %d)\n",
@@ -36,9 +40,13 @@ process_with_secure_storage(Proc *p, Proc *child_process)
 		if(child_process != nil){
 			r = pebble_secure_share(p, child_process, secure_data, PEBBLE_READ);
 			printf("Shared read-only with pid %lu: %s\n", child_process->pid, pebble_strerror(r));
-			printf("Child may read: %s; may write: %s\n",
-				pebble_strerror(pebble_secure_check(child_process, secure_data, 4096, PEBBLE_READ)),
+			r = pebble_secure_pin(child_process, secure_data, 4096, PEBBLE_READ);
+			printf("Child may read: %s; may write: %s\n", pebble_strerror(r),
 				pebble_strerror(pebble_secure_check(child_process, secure_data, 1, PEBBLE_WRITE)));
+			if(r == 0){
+				printf("Child reads byte 1: %d\n", ((uchar*)secure_data)[1]);
+				pebble_secure_unpin(child_process, secure_data, 4096);
+			}
 		}
 		r = pebble_secure_wipe_and_free(p, secure_data, 4096);
 		printf("Wiped and freed: %s\n", pebble_strerror(r));

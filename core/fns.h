@@ -55,11 +55,12 @@ int	auditinit(int);
 void	auditfree(void);
 void	auditput(Span*, uint, int, Proc*, usize, ulong, int, int);
 int	auditindex(Span*);
+uvlong	auditcount(uvlong*);
 void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */
 void	confdefaults(Area*, Area*);
-void	confsync(Area*);
+void	budgetsync(Area*);
 
 /* proc.c */
 void	areainit(Area*, int);
@@ -74,6 +75,8 @@ void	pagerdrop(uintptr, usize);
 int	pagetouch(uintptr, usize);
 void	pageinall(Area*);
 int	pagerinit(void);
+void	pagepin(uintptr, usize);
+int	pageunpin(uintptr, usize);
 void	pagerfree(void);
 
 /* chacha.c */
@@ -121,6 +124,28 @@ procarea(Proc *p)
 	if(ATOMLOAD(&a->state) != Alive || ATOMLOAD(&a->rd.base.proc) != p || ATOMLOAD(&a->rd.base.pid) != procpid(p))
 		return nil;
 	return a;
+}
+
+/*
+ * Is area a still p's?  A proc's identity in its slot is set before
+ * the area goes Alive and cleared only at the end of its detach, both
+ * under the area's lock: read under that lock it is stable, read under
+ * the lock of an area whose memory p holds grants on it cannot go
+ * before those grants do.  Every call that looked an area up without
+ * a lock looks again here once it holds one: a slot may have been
+ * given to another proc meanwhile.
+ */
+static inline int
+isproc(Area *a, Proc *p)
+{
+	return ATOMLOAD(&a->rd.base.proc) == p && ATOMLOAD(&a->rd.base.pid) == procpid(p);
+}
+
+/* a is p's and alive; the caller holds a's lock */
+static inline int
+mine(Area *a, Proc *p)
+{
+	return a->state == Alive && isproc(a, p);
 }
 
 static inline Area*

@@ -13,6 +13,11 @@
  *
  * pgout[pg] is set and cleared under the owning area's write lock;
  * readers holding the read lock may test it.
+ *
+ * Pins: a thread that pebble_secure_pin let in holds a count on each
+ * page of its range, taken under the owner's read lock once the pages
+ * are in; the pager evicts only under the owner's write lock and
+ * passes a pinned page by, so no page is wiped under a pinned access.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -131,7 +136,41 @@ evictable(Area *a, Span *s, ulong pg)
 	v = (uintptr)pb->arena + ((uintptr)pg << PGSHIFT);
 	return a->state == Alive && a->rd.encrypted && spanarea(s) == a
 		&& s->kind != Sfree && v >= s->base && v < s->base + (s->npage << PGSHIFT)
-		&& !ATOMLOAD(&pb->pager.out[pg]);
+		&& !ATOMLOAD(&pb->pager.out[pg]) && ATOMLOAD(&pb->pager.pin[pg]) == 0;
+}
+
+/* pin [v, v+n): the owner's read lock is held and the pages are in */
+void
+pagepin(uintptr v, usize n)
+{
+	ulong pg, last;
+
+	if(!pagerange(v, n, &pg, &last))
+		return;
+	for(; pg <= last; pg++)
+		ATOMADD(&pb->pager.pin[pg], 1);
+}
+
+/* let [v, v+n) go; 0 if some page of it holds no pin, and then nothing changed */
+int
+pageunpin(uintptr v, usize n)
+{
+	ulong pg, first, last;
+	uint c;
+
+	if(!pagerange(v, n, &first, &last))
+		return 0;
+	for(pg = first; pg <= last; pg++){
+		c = ATOMLOAD(&pb->pager.pin[pg]);
+		do
+			if(c == 0){
+				while(pg-- > first)	/* put back what was taken */
+					ATOMADD(&pb->pager.pin[pg], 1);
+				return 0;
+			}
+		while(!__atomic_compare_exchange_n(&pb->pager.pin[pg], &c, c-1, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	}
+	return 1;
 }
 
 int
@@ -167,7 +206,8 @@ pagerinit(void)
 	pb->pager.out = metazalloc(pb->npage);
 	pb->pager.nonce = metazalloc(pb->npage * sizeof(uvlong));
 	pb->pager.buf = metaalloc(PGSIZE);
-	if(pb->pager.out == nil || pb->pager.nonce == nil || pb->pager.buf == nil)
+	pb->pager.pin = metazalloc(pb->npage * sizeof(uint));
+	if(pb->pager.out == nil || pb->pager.nonce == nil || pb->pager.buf == nil || pb->pager.pin == nil)
 		return -1;
 	return 0;
 }
@@ -185,6 +225,8 @@ pagerfree(void)
 	metafree(pb->pager.out, pb->npage);
 	metafree(pb->pager.nonce, pb->npage * sizeof(uvlong));
 	metafree(pb->pager.buf, PGSIZE);
+	metafree(pb->pager.pin, pb->npage * sizeof(uint));
+	pb->pager.pin = nil;
 	pb->pager.out = nil;
 	pb->pager.nonce = nil;
 	pb->pager.buf = nil;

@@ -206,8 +206,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->free_bytes = pb->size - slot;
 	st->largest_free = largestfree();
 	st->metadata = ATOMLOAD(&pb->metabytes);
-	st->audit_logged = ATOMLOAD(&pb->audit.head);
-	st->audit_dropped = st->audit_logged > pb->audit.n ? st->audit_logged - pb->audit.n : 0;
+	st->audit_logged = auditcount(&st->audit_dropped);
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
 	st->paged_out = ATOMLOAD(&pb->pager.pagedout);

@@ -191,6 +191,13 @@ int	pebble_set_secure_conf(Proc *p, const char *key, const char *value);
 
 /* additions */
 int	pebble_secure_check(Proc *p, void *addr, usize len, int perm);
+/*
+ * check, and keep the pages of [addr, addr+len) in RAM until the
+ * matching unpin: with real threads and the pager running, the bytes
+ * a pinned access sees are the allocation's (docs/core.md, "Pins").
+ */
+int	pebble_secure_pin(Proc *p, void *addr, usize len, int perm);
+int	pebble_secure_unpin(Proc *p, void *addr, usize len);
 int	pebble_secure_sysstats(PebbleSysStats *stats);
 uvlong	pebble_secure_digest(void);	/* hash of all state, for tests */
 int	pebble_secure_pageout(usize npages);	/* pager: returns pages sent to swap */

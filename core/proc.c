@@ -47,6 +47,10 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	if(pa != nil){
 		/* the settings only: the rest of pa is not ours to read */
 		rlock(&pa->rd.lock);
+		if(!mine(pa, parent)){	/* exited since we looked */
+			runlock(&pa->rd.lock);
+			return PEBBLE_ERR_NOTFOUND;
+		}
 		tmpl.budget.limit = pa->budget.limit;
 		tmpl.rd.encrypted = pa->rd.encrypted;
 		tmpl.rd.wipe_on_free = pa->rd.wipe_on_free;
@@ -173,13 +177,22 @@ static void
 freeall(Area *a, Proc *p)
 {
 	Span *s, *n;
-	uint i;
+	uint i, nslot;
 
+	/*
+	 * Freeing a run's last slot may give the run back to the heap,
+	 * where another proc may take it and rewrite it at once: nslot is
+	 * read before, and nothing of s after it is gone.
+	 */
 	for(s = a->spans; s != nil; s = n){
 		n = s->anext;
-		for(i = 0; i < s->nslot && spanarea(s) == a; i++)
-			if((s->rec[i].word & (Flive|Finherit)) == Flive)
+		nslot = s->nslot;
+		for(i = 0; i < nslot; i++)
+			if((s->rec[i].word & (Flive|Finherit)) == Flive){
 				dofree(a, s, i, p, PEBBLE_AUDIT_EXIT, 1);
+				if(spanarea(s) != a)
+					break;
+			}
 	}
 }
 
@@ -221,7 +234,7 @@ wipearea(Area *a)
 	secwipe(a->key, sizeof a->key);
 	memset(&a->budget, 0, sizeof a->budget);
 	memset(a->runs, 0, sizeof a->runs);
-	memset(a->conf, 0, sizeof a->conf);
+	/* budgetstr stays: a caller may still hold it, and it holds no secret */
 	memset(a->rd.access_map, 0, pb->mapwords*sizeof(ulong));
 	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
 	ATOMSTORE(&a->rd.base.pid, 0UL);
@@ -230,7 +243,7 @@ wipearea(Area *a)
 	a->audit = 0;
 	a->spans = nil;
 	a->slotbytes = 0;
-	a->hasempty = 0;
+	ATOMSTORE(&a->hasempty, 0);	/* reclaim reads it without the lock */
 	a->nonce = 0;
 	a->idnext = a->idlim = 0;
 }
@@ -246,7 +259,7 @@ pebble_secure_detach(Proc *p)
 	if((a = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
-	if(a->state != Alive){
+	if(!mine(a, p)){
 		wunlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;
 	}
@@ -262,7 +275,7 @@ pebble_secure_detach(Proc *p)
 	pp = procnowait(p) ? nil : procparent(p);
 	if(pp != nil && (pa = procarea(pp)) != nil){
 		wlock(&pa->rd.lock);
-		if(pa->state != Alive){
+		if(!mine(pa, pp)){	/* the parent exited: its slot's new proc inherits nothing */
 			wunlock(&pa->rd.lock);
 			pa = nil;
 		}

@@ -36,6 +36,10 @@ pebble_secure_info(Proc *p, void *ptr, SecureAllocation *info)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!lockowner((uintptr)ptr, 1, 0, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	if(!isproc(c, p)){
+		runlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	r = &s->rec[i];
 	have = RPERM(r);
 	if(a != c){
@@ -72,7 +76,7 @@ pebble_secure_stats(Proc *p, PebbleSecureStats *st)
 	if((a = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	rlock(&a->rd.lock);
-	if(a->state == Aidle){
+	if(a->state == Aidle || !isproc(a, p)){
 		runlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;
 	}

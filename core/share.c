@@ -150,7 +150,7 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 	Area *a, *c, *t;
 	Span *s;
 	uint i;
-	Grant *g;
+	Grant *g, *o;
 	Rec *r;
 
 	if(source == nil || target == nil || ptr == nil || source == target || badperm(perms) || pb == nil)
@@ -165,27 +165,36 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 		return PEBBLE_ERR_NOTFOUND;
 	}
 	r = &s->rec[i];
+	/*
+	 * Either proc may have exited, and its slot been given to another,
+	 * since we looked.  t's state changes under its heldlk, and its
+	 * identity only while it is not Alive: holding heldlk from here
+	 * until the grant is on t's list, the grant lands on target or
+	 * nowhere.
+	 */
+	lock(&t->heldlk);
+	if(!isproc(c, source) || t->state != Alive || !isproc(t, target)){
+		unlock(&t->heldlk);
+		wunlock(&a->rd.lock);
+		metafree(g, sizeof *g);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	if(a != c || (perms & ~RPERM(r)) != 0 || (!proceve(source) && !sameuser(source, target))){
+		unlock(&t->heldlk);
 		auditdenied(s, i, source, PEBBLE_ERR_PERM);
 		wunlock(&a->rd.lock);
 		metafree(g, sizeof *g);
 		return PEBBLE_ERR_PERM;
 	}
-	if(findgrant(s, i, t) != nil){
+	if((o = findgrant(s, i, t)) != nil){
+		unlock(&t->heldlk);
 		metafree(g, sizeof *g);
-		g = findgrant(s, i, t);
-		g->perm = perms;
+		o->perm = perms;
 	}else{
 		if(g == nil){
-			wunlock(&a->rd.lock);
-			return PEBBLE_ERR_NOMEM;
-		}
-		lock(&t->heldlk);
-		if(ATOMLOAD(&t->state) != Alive){
 			unlock(&t->heldlk);
 			wunlock(&a->rd.lock);
-			metafree(g, sizeof *g);
-			return PEBBLE_ERR_NOTFOUND;
+			return PEBBLE_ERR_NOMEM;
 		}
 		memset(g, 0, sizeof *g);
 		g->owner = a;
@@ -219,6 +228,15 @@ pebble_secure_revoke(Proc *source, Proc *target, void *ptr)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!lockowner((uintptr)ptr, 1, 1, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	/*
+	 * Either proc may have exited and its slot been taken since we
+	 * looked.  Holding a's lock, target cannot finish exiting while
+	 * it still holds a grant here, so a grant found below is its.
+	 */
+	if(!isproc(c, source) || !isproc(t, target)){
+		wunlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	if(a != c){
 		auditdenied(s, i, source, PEBBLE_ERR_PERM);
 		wunlock(&a->rd.lock);
@@ -251,8 +269,9 @@ mayaccess(Area *a, Area *c, Span *s, uint i, int want)
 	return (want & ~have) == 0;
 }
 
-int
-pebble_secure_check(Proc *p, void *addr, usize len, int perm)
+/* check, and with pin set hold the pages in RAM for the access */
+static int
+checkpin(Proc *p, void *addr, usize len, int perm, int pin)
 {
 	Area *c, *a;
 	Span *s;
@@ -267,6 +286,10 @@ pebble_secure_check(Proc *p, void *addr, usize len, int perm)
 	v = (uintptr)addr;
 	if(!lockowner(v, 0, 0, &a, &s, &i))
 		return PEBBLE_ERR_NOTFOUND;
+	if(!isproc(c, p)){
+		runlock(&a->rd.lock);
+		return PEBBLE_ERR_NOTFOUND;
+	}
 	r = &s->rec[i];
 	end = recaddr(s, i) + r->size;
 	/* a stranger learns nothing of the extent: PERM whatever len is */
@@ -291,8 +314,39 @@ pebble_secure_check(Proc *p, void *addr, usize len, int perm)
 			pagein(v, len);
 			wunlock(&a->rd.lock);
 		}
-		return pebble_secure_check(p, addr, len, perm);
+		return checkpin(p, addr, len, perm, pin);
 	}
+	if(pin)
+		pagepin(v, len);
 	runlock(&a->rd.lock);
+	return PEBBLE_ERR_OK;
+}
+
+int
+pebble_secure_check(Proc *p, void *addr, usize len, int perm)
+{
+	return checkpin(p, addr, len, perm, 0);
+}
+
+int
+pebble_secure_pin(Proc *p, void *addr, usize len, int perm)
+{
+	return checkpin(p, addr, len, perm, 1);
+}
+
+/*
+ * A pin is released by the thread that took it, like a kernel's page
+ * reference: unpin asks only that p is attached and that every page of
+ * the range holds a pin, so it works after the allocation was freed.
+ */
+int
+pebble_secure_unpin(Proc *p, void *addr, usize len)
+{
+	if(p == nil || addr == nil || len == 0 || pb == nil)
+		return PEBBLE_ERR_INVALID;
+	if(procarea(p) == nil)
+		return PEBBLE_ERR_NOTFOUND;
+	if(!pageunpin((uintptr)addr, len))
+		return PEBBLE_ERR_INVALID;
 	return PEBBLE_ERR_OK;
 }

@@ -519,8 +519,14 @@ class PebbleMachine(RuleBasedStateMachine):
         got = lib.pebble_secure_check(cproc(p), cptr(addr), n, M.READ)
         self.end("check", self.m.check(p, addr, n, M.READ), got)
         if got == M.OK:
+            # a threaded host pins the access instead: allowed alike, and pinning changes no state
+            d = lib.pebble_secure_digest()
+            assert lib.pebble_secure_pin(cproc(p), cptr(addr), n, M.READ) == M.OK, "check allowed, pin refused"
             assert Pebble.peek(addr, n) == bytes(al.data[addr - al.addr:addr - al.addr + n]), \
                 "bytes read differ from bytes written"
+            assert lib.pebble_secure_unpin(cproc(p), cptr(addr), n) == M.OK
+            assert lib.pebble_secure_unpin(cproc(p), cptr(addr), n) == M.INVALID, "unpinned what was not pinned"
+            assert lib.pebble_secure_digest() == d
 
     @rule(p=who, kind=ptr_kinds, i=pick, off=pick, n=counts, perm=perms)
     def check(self, p, kind, i, off, n, perm):

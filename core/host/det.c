@@ -103,6 +103,16 @@ hostpanic(char *msg)
 	abort();
 }
 
+extern void	(*detlockfn)(void*);	/* lock.c, built with LOCKHOOK */
+extern void	*detlockarg;
+
+void
+detlockhook(void (*fn)(void*), void *arg)
+{
+	detlockarg = arg;
+	__atomic_store_n(&detlockfn, fn, __ATOMIC_RELEASE);
+}
+
 void
 detfailmalloc(long n)
 {

@@ -24,6 +24,12 @@ int	detswapread(int i, uvlong *key, uchar **buf, usize *n);
 void	detfailswap(long n);		/* fail the nth hostswapout from now; 0 off */
 void	detcheckarena(int on);	/* at teardown, count the arena's non-zero bytes */
 usize	detarenaleft(void);		/* what the last teardown left: 0 */
+/*
+ * Call fn(arg) once, at the next lock, rlock or wlock any call takes,
+ * before taking it: a test stops a call between the look-ups it makes
+ * without a lock and its first lock, and changes the world there.
+ */
+void	detlockhook(void (*fn)(void*), void *arg);
 /* a crash dump: every block of host memory the core holds (never the arena) */
 void	detdump(void (*fn)(void *buf, usize n, void *arg), void *arg);
 

@@ -103,10 +103,23 @@ hostpanic(char *msg)
 	abort();
 }
 
-/* metadata on cache lines of its own: two procs' records never share one */
+/*
+ * Metadata on cache lines of its own: two procs' records never share
+ * one.  Blocks of Lazy bytes or more are mapped: zero pages, made
+ * when first written, so a large zeroed block (the audit ring) costs
+ * what is written of it.
+ */
+enum { Lazy = 1<<20 };
+
 void*
 hostmalloc(usize n)
 {
+	void *p;
+
+	if(n >= Lazy){
+		p = mmap(nil, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+		return p == MAP_FAILED ? nil : p;
+	}
 	return aligned_alloc(64, (n + 63) & ~(usize)63);
 }
 
@@ -116,7 +129,7 @@ hostzalloc(usize n)
 	void *p;
 
 	p = hostmalloc(n);
-	if(p != nil)
+	if(p != nil && n < Lazy)
 		memset(p, 0, n);
 	return p;
 }
@@ -124,7 +137,10 @@ hostzalloc(usize n)
 void
 hostfree(void *p, usize n)
 {
-	free(p);
+	if(p != nil && n >= Lazy)
+		munmap(p, n);
+	else
+		free(p);
 }
 
 enum { HUGE = 2<<20 };

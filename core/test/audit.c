@@ -110,3 +110,58 @@ testaudit(void)
 	EQ(e[n-1].operation, PEBBLE_AUDIT_WIPE);
 	teardown();
 }
+
+/*
+ * A large ring is written a block at a time by each slot: every entry
+ * is still counted, nothing is dropped before the ring is full, and
+ * the newest auditsize entries are always kept, oldest first.
+ */
+void
+testauditblocks(void)
+{
+	Pebbleconf c;
+	Proc *a, *b;
+	uchar *p, *q;
+	SecureAuditEntry *e;
+	PebbleSysStats ss;
+	int i, n, ring;
+
+	ring = 8192;
+	detreset(1);
+	memset(&c, 0, sizeof c);
+	c.heapsize = 1<<20;
+	c.nproc = NP;
+	c.auditsize = ring;
+	OK(pebbleinit(&c));
+	a = attached(0, "glenda", nil);
+	b = attached(1, "glenda", nil);
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&p));
+	OK(pebble_secure_alloc_simple(b, 64, (void**)&q));
+	for(i = 0; i < 1000; i++){
+		detsetclock(i);
+		OK(pebble_secure_wipe(i%2 ? a : b, i%2 ? p : q, 1));
+	}
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.audit_logged, 1002);
+	EQ(ss.audit_dropped, 0);
+	e = calloc(3*ring, sizeof e[0]);
+	EQ(pebble_secure_audit(a, p, e, 3*ring), 501);
+	EQ(e[0].operation, PEBBLE_AUDIT_ALLOC);
+	for(i = 1; i < 501; i++)
+		CHECK(e[i].operation == PEBBLE_AUDIT_WIPE && e[i].timestamp == (uvlong)(2*i-1));
+	for(i = 0; i < 3*ring; i++)
+		OK(pebble_secure_wipe(a, p, 1));
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.audit_logged, 1002 + 3*ring);
+	CHECK(ss.audit_dropped > 0);
+	CHECK(ss.audit_logged - ss.audit_dropped >= (uvlong)ring);	/* the newest ring entries at least */
+	n = pebble_secure_audit(a, p, e, 3*ring);
+	CHECK(n >= ring && n < 3*ring);
+	EQ(e[n-1].operation, PEBBLE_AUDIT_WIPE);
+	/* b's few entries lie in blocks a's wrap went past: the oldest may have gone, the newest are there */
+	n = pebble_secure_audit(b, q, e, 3*ring);
+	CHECK(n >= 0 && n <= 501);
+	free(e);
+	pebbleshutdown();
+	EQ(detmetabytes(), 0);
+}

@@ -112,6 +112,21 @@ testconf(void)
 		OK(pebble_set_secure_conf(a, keys[k], "0"));
 		CHECK(strcmp(pebble_get_secure_conf(a, keys[k]), "0") == 0);
 	}
+
+	/* a string stays as it was until that key is set: setting others, or failing to set it, leaves it alone */
+	{
+		const char *b, *e;
+
+		b = pebble_get_secure_conf(a, "pebble.secure.budget");
+		e = pebble_get_secure_conf(a, "pebble.secure.encryption");
+		OK(pebble_set_secure_conf(a, "pebble.secure.encryption", "1"));
+		OK(pebble_set_secure_conf(a, "pebble.secure.auto_wipe", "1"));
+		FAILS(pebble_secure_budget_set(a, 100), PEBBLE_ERR_BUSY);
+		CHECK(strcmp(b, "300") == 0 && strcmp(e, "0") == 0);
+		OK(pebble_secure_budget_increase(a, 1));	/* a budget call sets the budget key */
+		CHECK(strcmp(b, "300") == 0);	/* the old string is still whole */
+		CHECK(strcmp(pebble_get_secure_conf(a, "pebble.secure.budget"), "301") == 0);
+	}
 	teardown();
 }
 

@@ -120,8 +120,11 @@ static struct {
 	{"conf", testconf},
 	{"switch", testswitch},
 	{"audit", testaudit},
+	{"auditblocks", testauditblocks},
 	{"heap", testheap},
 	{"pager", testpager},
+	{"pin", testpin},
+	{"race", testrace},
 	{"release", testrelease},
 };
 

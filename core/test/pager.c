@@ -108,3 +108,57 @@ testpager(void)
 	EQ(ss.paged_out, 0);
 	teardown();
 }
+
+/* pebble_secure_pin keeps an allowed access's pages in RAM until unpin */
+void
+testpin(void)
+{
+	Proc *a, *b, *stranger;
+	uchar *p, *q;
+	PebbleSysStats ss;
+	int n;
+
+	setup(1<<20, 1<<18);
+	a = attached(0, "glenda", nil);
+	b = attached(1, "glenda", nil);
+	stranger = mkproc(2, "glenda", nil, 0);
+	OK(pebble_set_secure_conf(a, "pebble.secure.encryption", "1"));
+	OK(pebble_secure_alloc_simple(a, 3*4096, (void**)&p));
+	OK(pebble_secure_alloc_simple(a, 4096, (void**)&q));
+	memset(p, SECRET, 3*4096);
+	memset(q, SECRET, 4096);
+
+	/* the refusals are check's, and change nothing */
+	FAILS(pebble_secure_pin(nil, p, 1, PEBBLE_READ), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_pin(a, p, 0, PEBBLE_READ), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_pin(a, p, 1, 8), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_pin(stranger, p, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_pin(a, p, 3*4096+1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_pin(b, p, 1, PEBBLE_READ), PEBBLE_ERR_PERM);
+	FAILS(pebble_secure_unpin(a, p, 1), PEBBLE_ERR_INVALID);	/* nothing pinned */
+	FAILS(pebble_secure_unpin(nil, p, 1), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_unpin(a, p, 0), PEBBLE_ERR_INVALID);
+	FAILS(pebble_secure_unpin(stranger, p, 1), PEBBLE_ERR_NOTFOUND);
+
+	/* p's pages are pinned: the pager takes q's and passes p's by */
+	OK(pebble_secure_pin(a, p, 3*4096, PEBBLE_READ|PEBBLE_WRITE));
+	n = pebble_secure_pageout(1000);
+	CHECK(n >= 1);
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.paged_out, n);
+	CHECK(leaks(p, 3*4096));	/* still in RAM, as written */
+	CHECK(iszero(q, 4096));	/* q went */
+
+	/* an unpin of more than was pinned changes no count */
+	FAILS(pebble_secure_unpin(a, p, 4*4096+1), PEBBLE_ERR_INVALID);
+	OK(pebble_secure_unpin(a, p, 3*4096));
+	FAILS(pebble_secure_unpin(a, p, 1), PEBBLE_ERR_INVALID);
+	CHECK(pebble_secure_pageout(1000) >= 3);
+	CHECK(iszero(p + 4096, 4096));	/* now it may go */
+
+	/* a pin brings the pages back first, as check does */
+	OK(pebble_secure_pin(a, q, 4096, PEBBLE_READ));
+	CHECK(leaks(q, 4096));
+	OK(pebble_secure_unpin(a, q, 4096));
+	teardown();
+}

@@ -1,49 +1,99 @@
 /*
- * Real threads on the POSIX host: procs allocating, filling, checking,
- * sharing, revoking, wiping and freeing at once, a proc with two
- * threads in it, and a thread forking and exiting children whose
- * memory its proc inherits.  Run under TSan by the test command.
- * Afterwards every thread's memory must hold what it wrote, budgets
+ * Real threads on the POSIX host, more of them than cores: procs
+ * allocating, filling, sharing, revoking, wiping and freeing at once
+ * (two worker threads in each proc), guests that exit and whose slots
+ * are given to new procs while the workers share with them, a thread
+ * forking and exiting children whose memory its proc inherits, a
+ * thread reading and setting settings, and the pager sending the
+ * encrypted procs' pages to swap.  Run in the plain, ASan+UBSan and
+ * TSan builds by the test command.
+ *
+ * Every result is judged exactly where the interleaving fixes it:
+ *  - a share with a guest that stayed attached across the call is OK,
+ *    one with a guest that had exited before it is NOTFOUND; a revoke
+ *    likewise, by whether this worker's grant is there;
+ *  - a new guest, before anyone is told it exists, holds no grant:
+ *    every check it makes on shared memory is refused;
+ *  - an owner's own access, pinned, sees exactly what it wrote, with
+ *    the pager running;
+ *  - a settings string is canonical and, for a key nobody sets, the
+ *    value it was.
+ * Afterwards every worker's memory must hold what it wrote, budgets
  * must match, and the heap must be empty once every proc has exited.
+ * A watchdog prints every thread's last call and aborts if no call
+ * completes for 10 s.
  *
  * usage: pebblestress [seconds]
  */
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
+#include <stdlib.h>
 #include "t.h"
 #include "host/posix.h"
 
 enum {
-	NPROC	= 4,		/* procs with worker threads */
-	NWORK	= NPROC+1,	/* proc 0 has two */
+	NPROC	= 4,		/* procs with worker threads, slots 0..NPROC-1 */
+	NWORK	= 2*NPROC,	/* two threads in each */
 	NLIVE	= 64,		/* allocations a worker keeps */
-	NBOARD	= 64,		/* pointers published for others to check */
+	NBOARD	= 64,		/* pointers published for others to try */
+	NGUEST	= 3,		/* guest slots, after the forker's */
+	Forker	= NPROC,	/* the proc that forks children */
+	Kid	= NPROC+1,
+	Guest0	= NPROC+2,
+	Setter	= Guest0+NGUEST,	/* a proc the settings thread owns */
+	NSLOT	= Setter+1,
+	Budget	= 4<<20,
+	Stall	= 10,		/* seconds without a completed call */
+};
+
+/* a guest's life, in order; a new guest is a new Proc */
+enum {
+	Gattached = 1,		/* not yet published */
+	Gpublished,
+	Gexiting,
+	Gexited,
+};
+
+typedef struct Guest Guest;
+struct Guest {
+	Proc	p;
+	int	state;		/* atomic */
+	Guest	*old;		/* every guest ever, freed at the end */
 };
 
 int	nfail;
 int	nchecks;
 char	*curtest = "stress";
 
-static Proc	procs[NPROC+2];
-static void	*board[NBOARD];	/* shared allocations, for others to try */
+static Proc	procs[NSLOT];
+static Guest	*guests[NGUEST];	/* the published guest of each guest slot (atomic) */
+static Guest	*allguests;
+static void	*board[NBOARD];		/* shared allocations, for others to try */
 static int	stop;
 static double	seconds = 3;
+static long	nexit;			/* detaches: guests and forked children (atomic) */
 
-typedef struct Work Work;
-struct Work {
-	int	id;
+typedef struct Thr Thr;
+struct Thr {
+	char	*name;
 	Proc	*p;
 	uvlong	rng;
+	char	*last;		/* the call it is in or made last (atomic) */
+	long	ops;		/* calls completed (atomic) */
+	long	errs[8];	/* by -code */
 	void	*ptr[NLIVE];
 	usize	size[NLIVE];
 	uchar	pat[NLIVE];
+	Guest	*gto[NLIVE];	/* the guest it last shared the slot with, nil if none held */
 	usize	used;		/* bytes this worker holds */
-	long	ops;
-	long	errs[8];	/* by -code */
 };
 
+static Thr	thr[NWORK+4];
+static int	nthr;
+
 static uvlong
-rnd(Work *w)
+rnd(Thr *w)
 {
 	w->rng ^= w->rng << 13;
 	w->rng ^= w->rng >> 7;
@@ -52,7 +102,7 @@ rnd(Work *w)
 }
 
 static usize
-rndsize(Work *w)
+rndsize(Thr *w)
 {
 	uvlong r;
 
@@ -75,75 +125,154 @@ holds(uchar *p, usize n, uchar pat)
 	return 1;
 }
 
+/* say what call a thread is in, for the watchdog */
 static void
-count(Work *w, int r)
+in(Thr *w, char *call)
 {
-	w->ops++;
+	__atomic_store_n(&w->last, call, __ATOMIC_RELAXED);
+}
+
+static int
+done(Thr *w, int r)
+{
+	__atomic_add_fetch(&w->ops, 1, __ATOMIC_RELAXED);
 	if(r < 0 && r > -8)
 		w->errs[-r]++;
+	return r;
+}
+
+/* the owner's own access: pinned, so the pager cannot take the bytes from under it */
+static int
+pinned(Thr *w, int i, uchar want, uchar put)
+{
+	int ok;
+
+	in(w, "pin");
+	OK(done(w, pebble_secure_pin(w->p, w->ptr[i], w->size[i], PEBBLE_READ|PEBBLE_WRITE)));
+	ok = holds(w->ptr[i], w->size[i], want);
+	memset(w->ptr[i], put, w->size[i]);
+	in(w, "unpin");
+	OK(done(w, pebble_secure_unpin(w->p, w->ptr[i], w->size[i])));
+	return ok;
+}
+
+static int
+gstate(Guest *g)
+{
+	return __atomic_load_n(&g->state, __ATOMIC_ACQUIRE);
 }
 
 static void
-slotop(Work *w, int i)
+share(Thr *w, int i)
+{
+	Guest *g;
+	int r, before, after;
+
+	/* a slot is shared with one guest at a time, so revoke can be judged */
+	g = w->gto[i];
+	if(g == nil)
+		g = __atomic_load_n(&guests[rnd(w) % NGUEST], __ATOMIC_ACQUIRE);
+	before = gstate(g);
+	in(w, "share");
+	r = done(w, pebble_secure_share(w->p, &g->p, w->ptr[i], PEBBLE_READ));
+	after = gstate(g);
+	if(before == Gexited)
+		EQ(r, PEBBLE_ERR_NOTFOUND);
+	else if(before == Gpublished && after == Gpublished)
+		EQ(r, PEBBLE_ERR_OK);
+	else
+		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_NOTFOUND);
+	if(r == PEBBLE_ERR_OK){
+		w->gto[i] = g;
+		__atomic_store_n(&board[rnd(w) % NBOARD], w->ptr[i], __ATOMIC_RELAXED);
+	}else
+		w->gto[i] = nil;	/* it exited, and its grants with it */
+}
+
+static void
+revoke(Thr *w, int i)
+{
+	Guest *g;
+	int r, before, after;
+
+	g = w->gto[i];
+	if(g == nil || rnd(w) % 4 == 0)
+		g = __atomic_load_n(&guests[rnd(w) % NGUEST], __ATOMIC_ACQUIRE);
+	before = gstate(g);
+	in(w, "revoke");
+	r = done(w, pebble_secure_revoke(w->p, &g->p, w->ptr[i]));
+	after = gstate(g);
+	if(before == Gexited || g != w->gto[i])
+		EQ(r, PEBBLE_ERR_NOTFOUND);
+	else if(before == Gpublished && after == Gpublished)
+		EQ(r, PEBBLE_ERR_OK);
+	else
+		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_NOTFOUND);
+	if(g == w->gto[i])
+		w->gto[i] = nil;
+}
+
+static void
+slotop(Thr *w, int i)
 {
 	int r, t;
-	Proc *other;
+	void *p;
 
 	if(w->ptr[i] == nil){
 		w->size[i] = rndsize(w);
-		r = pebble_secure_alloc_simple(w->p, w->size[i], &w->ptr[i]);
-		count(w, r);
+		in(w, "alloc");
+		r = done(w, pebble_secure_alloc_simple(w->p, w->size[i], &w->ptr[i]));
 		if(r != PEBBLE_ERR_OK){
 			CHECK(r == PEBBLE_ERR_BUDGET || r == PEBBLE_ERR_NOMEM);
 			w->ptr[i] = nil;
 			return;
 		}
 		w->used += w->size[i];
-		CHECK(holds(w->ptr[i], w->size[i], 0));
 		w->pat[i] = 1 + rnd(w) % 255;
-		OK(pebble_secure_check(w->p, w->ptr[i], w->size[i], PEBBLE_WRITE));
-		memset(w->ptr[i], w->pat[i], w->size[i]);
+		CHECK(pinned(w, i, 0, w->pat[i]));	/* new memory reads zero */
+		w->gto[i] = nil;
 		return;
 	}
-	CHECK(holds(w->ptr[i], w->size[i], w->pat[i]));
-	other = &procs[rnd(w) % NPROC];
-	switch(rnd(w) % 6){
+	switch(rnd(w) % 7){
 	case 0:
-		OK(pebble_secure_free(w->p, w->ptr[i]));
+		CHECK(pinned(w, i, w->pat[i], w->pat[i]));
+		in(w, "free");
+		OK(done(w, pebble_secure_free(w->p, w->ptr[i])));
 		w->used -= w->size[i];
 		w->ptr[i] = nil;
 		break;
 	case 1:
-		r = pebble_secure_share(w->p, other, w->ptr[i], PEBBLE_READ);
-		count(w, r);
-		CHECK(r == PEBBLE_ERR_OK || (other == w->p && r == PEBBLE_ERR_INVALID));
-		__atomic_store_n(&board[rnd(w) % NBOARD], w->ptr[i], __ATOMIC_RELAXED);
+		share(w, i);
 		break;
 	case 2:
-		r = pebble_secure_revoke(w->p, other, w->ptr[i]);
-		count(w, r);
-		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_NOTFOUND || r == PEBBLE_ERR_INVALID);
+		revoke(w, i);
 		break;
 	case 3:
-		OK(pebble_secure_wipe(w->p, w->ptr[i], 0));
-		CHECK(holds(w->ptr[i], w->size[i], 0));
-		memset(w->ptr[i], w->pat[i], w->size[i]);
+		in(w, "wipe");
+		OK(done(w, pebble_secure_wipe(w->p, w->ptr[i], 0)));
+		CHECK(pinned(w, i, 0, w->pat[i]));
+		break;
+	case 4:
+		CHECK(pinned(w, i, w->pat[i], w->pat[i]));
 		break;
 	default:
+		/* someone's shared memory: a grant it holds, or a refusal; never a byte read (the owner writes it) */
 		t = rnd(w) % NBOARD;
-		r = pebble_secure_check(w->p, __atomic_load_n(&board[t], __ATOMIC_RELAXED), 1, PEBBLE_READ);
-		count(w, r);
+		p = __atomic_load_n(&board[t], __ATOMIC_RELAXED);
+		in(w, "check");
+		r = done(w, pebble_secure_pin(w->p, p, 1, PEBBLE_READ));
 		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_PERM || r == PEBBLE_ERR_NOTFOUND || r == PEBBLE_ERR_INVALID);
-		r = pebble_secure_check(w->p, __atomic_load_n(&board[t], __ATOMIC_RELAXED), 1, PEBBLE_WRITE);
-		count(w, r);
-		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_PERM || r == PEBBLE_ERR_NOTFOUND || r == PEBBLE_ERR_INVALID);
+		if(r == PEBBLE_ERR_OK){
+			in(w, "unpin");
+			OK(done(w, pebble_secure_unpin(w->p, p, 1)));
+		}
 	}
 }
 
 static void*
 worker(void *arg)
 {
-	Work *w;
+	Thr *w;
 
 	w = arg;
 	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED))
@@ -151,29 +280,168 @@ worker(void *arg)
 	return nil;
 }
 
+static Guest*
+newguest(int k, ulong pid)
+{
+	Guest *g;
+
+	g = calloc(1, sizeof *g);
+	g->p.slot = Guest0 + k;
+	g->p.pid = pid;
+	strcpy(g->p.user, "glenda");
+	g->old = allguests;
+	allguests = g;
+	return g;
+}
+
+/*
+ * Guests exit and new ones take their slots while workers share with
+ * them.  A new guest, before it is published, holds nothing: no one
+ * could have named it.
+ */
+static void*
+guestchurn(void *arg)
+{
+	Thr *w;
+	Guest *g, *n;
+	ulong pid;
+	int k, t, r;
+	void *p;
+
+	w = arg;
+	pid = 10000;
+	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
+		k = rnd(w) % NGUEST;
+		g = guests[k];
+		__atomic_store_n(&g->state, Gexiting, __ATOMIC_RELEASE);
+		in(w, "detach");
+		OK(done(w, pebble_secure_detach(&g->p)));
+		__atomic_store_n(&g->state, Gexited, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&nexit, 1, __ATOMIC_RELAXED);
+		n = newguest(k, pid++);
+		in(w, "attach");
+		OK(done(w, pebble_secure_attach(nil, &n->p)));
+		__atomic_store_n(&n->state, Gattached, __ATOMIC_RELEASE);
+		for(t = 0; t < NBOARD; t++){
+			p = __atomic_load_n(&board[t], __ATOMIC_RELAXED);
+			in(w, "check");
+			r = done(w, pebble_secure_check(&n->p, p, 1, PEBBLE_READ));
+			CHECK(r == PEBBLE_ERR_PERM || r == PEBBLE_ERR_NOTFOUND || r == PEBBLE_ERR_INVALID);
+		}
+		__atomic_store_n(&n->state, Gpublished, __ATOMIC_RELEASE);
+		__atomic_store_n(&guests[k], n, __ATOMIC_RELEASE);
+	}
+	return nil;
+}
+
 /* fork a child, let it allocate and share with us, exit it: we inherit */
 static void*
-churn(void *arg)
+forkchurn(void *arg)
 {
-	Work *w;
+	Thr *w;
 	Proc *kid;
 	void *p;
 	int r;
 
 	w = arg;
-	kid = &procs[NPROC+1];
+	kid = &procs[Kid];
 	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
-		kid->pid += NPROC+2;
-		OK(pebble_secure_attach(w->p, kid));
-		r = pebble_secure_alloc_simple(kid, rndsize(w), &p);
+		kid->pid += 1000;
+		in(w, "attach");
+		OK(done(w, pebble_secure_attach(w->p, kid)));
+		in(w, "alloc");
+		r = done(w, pebble_secure_alloc_simple(kid, rndsize(w), &p));
 		if(r == PEBBLE_ERR_OK){
-			OK(pebble_secure_share(kid, w->p, p, PEBBLE_READ));
+			in(w, "share");
+			OK(done(w, pebble_secure_share(kid, w->p, p, PEBBLE_READ)));
 			__atomic_store_n(&board[rnd(w) % NBOARD], p, __ATOMIC_RELAXED);
 		}
-		OK(pebble_secure_detach(kid));
-		if(r == PEBBLE_ERR_OK)
-			OK(pebble_secure_free(w->p, p));	/* ours now */
-		w->ops += 5;
+		in(w, "detach");
+		OK(done(w, pebble_secure_detach(kid)));
+		__atomic_add_fetch(&nexit, 1, __ATOMIC_RELAXED);
+		if(r == PEBBLE_ERR_OK){
+			in(w, "free");
+			OK(done(w, pebble_secure_free(w->p, p)));	/* ours now */
+		}
+	}
+	return nil;
+}
+
+static int
+canonical(const char *s, int isbool)
+{
+	int i;
+
+	if(s == nil || s[0] == 0)
+		return 0;
+	if(isbool)
+		return (s[0] == '0' || s[0] == '1') && s[1] == 0;
+	for(i = 0; s[i] != 0; i++)
+		if(s[i] < '0' || s[i] > '9' || (i == 0 && s[i] == '0' && s[1] != 0))
+			return 0;
+	return 1;
+}
+
+/*
+ * Settings read while set: the switches of the worker procs flip
+ * (encryption among them, so the pager has work and loses it), and
+ * their budget strings, which no one sets, must read as they were.
+ * This thread's own proc has its budget set and read back.
+ */
+static void*
+settings(void *arg)
+{
+	static char *keys[] = { "pebble.secure.encryption", "pebble.secure.audit", "pebble.secure.auto_wipe" };
+	Thr *w;
+	Proc *p;
+	const char *s;
+	char want[32];
+	int k;
+	usize b;
+
+	w = arg;
+	snprintf(want, sizeof want, "%d", Budget);
+	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
+		p = &procs[rnd(w) % NPROC];
+		k = rnd(w) % 3;
+		in(w, "setconf");
+		OK(done(w, pebble_set_secure_conf(p, keys[k], rnd(w) % 3 ? "1" : "0")));
+		p = &procs[rnd(w) % NPROC];
+		for(k = 0; k < 3; k++){
+			in(w, "getconf");
+			s = pebble_get_secure_conf(p, keys[k]);
+			done(w, 0);
+			CHECK(canonical(s, 1));
+		}
+		in(w, "getconf");
+		s = pebble_get_secure_conf(p, "pebble.secure.budget");
+		done(w, 0);
+		CHECK(s != nil && strcmp(s, want) == 0);
+		b = 4096 + rnd(w) % (1<<20);
+		in(w, "budget_set");
+		OK(done(w, pebble_secure_budget_set(w->p, b)));
+		in(w, "getconf");
+		s = pebble_get_secure_conf(w->p, "pebble.secure.budget");
+		done(w, 0);
+		CHECK(canonical(s, 0) && strtoull(s, nil, 10) == b);
+	}
+	return nil;
+}
+
+/* the pager, as a kernel's would run under memory pressure */
+static void*
+pager(void *arg)
+{
+	Thr *w;
+	int r;
+
+	w = arg;
+	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
+		in(w, "pageout");
+		r = done(w, pebble_secure_pageout(64));
+		CHECK(r >= 0);
+		if(r == 0)
+			sched_yield();
 	}
 	return nil;
 }
@@ -187,16 +455,56 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec/1e9;
 }
 
+static long
+progress(void)
+{
+	long n;
+	int i;
+
+	n = 0;
+	for(i = 0; i < nthr; i++)
+		n += __atomic_load_n(&thr[i].ops, __ATOMIC_RELAXED);
+	return n;
+}
+
+static void
+watchdog(void)
+{
+	int i;
+
+	fprintf(stderr, "stress: no call completed for %d s; each thread's last call:\n", Stall);
+	for(i = 0; i < nthr; i++)
+		fprintf(stderr, "\t%-10s %-10s after %ld calls\n", thr[i].name,
+			__atomic_load_n(&thr[i].last, __ATOMIC_RELAXED), __atomic_load_n(&thr[i].ops, __ATOMIC_RELAXED));
+	abort();
+}
+
+static Thr*
+mkthr(char *name, Proc *p)
+{
+	Thr *w;
+
+	w = &thr[nthr];
+	w->name = name;
+	w->p = p;
+	w->rng = 0x9e3779b97f4a7c15ULL * (nthr+1);
+	w->last = "start";
+	nthr++;
+	return w;
+}
+
 int
 main(int argc, char **argv)
 {
-	static Work w[NWORK+1];
-	pthread_t t[NWORK+1];
+	static char names[NWORK][16];
+	pthread_t t[nelem(thr)];
+	void *(*fn[nelem(thr)])(void*);
 	Pebbleconf c;
 	PebbleSecureStats st;
 	PebbleSysStats ss;
-	double t0;
-	long ops;
+	Guest *g;
+	double t0, tp;
+	long ops, lastops;
 	int i, k;
 	usize used;
 
@@ -205,62 +513,99 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.heapsize = 64<<20;
 	c.nproc = 16;
-	c.budget = 4<<20;
+	c.budget = Budget;
 	OK(pebbleinit(&c));
-	for(i = 0; i < NPROC+2; i++){
+	for(i = 0; i < NSLOT; i++){
 		procs[i].slot = i;
 		procs[i].pid = i+1;
 		strcpy(procs[i].user, "glenda");
 	}
-	for(i = 0; i <= NPROC; i++)
+	for(i = 0; i < NPROC; i++){
 		OK(pebble_secure_attach(nil, &procs[i]));
-	procs[NPROC+1].parent = &procs[NPROC];
-	for(i = 0; i <= NWORK; i++){
-		w[i].id = i;
-		w[i].p = &procs[i < NPROC ? i : i == NPROC ? 0 : NPROC];
-		w[i].rng = 0x9e3779b97f4a7c15ULL * (i+1);
-		pthread_create(&t[i], nil, i == NWORK ? churn : worker, &w[i]);
+		if(i % 2 == 0)	/* half the procs' pages may go to swap */
+			OK(pebble_set_secure_conf(&procs[i], "pebble.secure.encryption", "1"));
 	}
-	t0 = now();
+	OK(pebble_secure_attach(nil, &procs[Forker]));
+	OK(pebble_secure_attach(nil, &procs[Setter]));
+	procs[Kid].parent = &procs[Forker];
+	for(k = 0; k < NGUEST; k++){
+		g = newguest(k, 1000+k);
+		OK(pebble_secure_attach(nil, &g->p));
+		g->state = Gpublished;
+		guests[k] = g;
+	}
+	for(i = 0; i < NWORK; i++){
+		snprintf(names[i], sizeof names[i], "worker%d", i);
+		fn[nthr] = worker;
+		mkthr(names[i], &procs[i % NPROC]);
+	}
+	fn[nthr] = guestchurn;
+	mkthr("guests", nil);
+	fn[nthr] = forkchurn;
+	mkthr("forker", &procs[Forker]);
+	fn[nthr] = settings;
+	mkthr("settings", &procs[Setter]);
+	fn[nthr] = pager;
+	mkthr("pager", nil);
+	for(i = 0; i < nthr; i++)
+		pthread_create(&t[i], nil, fn[i], &thr[i]);
+	t0 = tp = now();
+	lastops = 0;
 	while(now() - t0 < seconds){
 		struct timespec ts = { 0, 50*1000*1000 };
 		nanosleep(&ts, nil);
+		ops = progress();
+		if(ops != lastops){
+			lastops = ops;
+			tp = now();
+		}else if(now() - tp > Stall)
+			watchdog();
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	ops = 0;
-	for(i = 0; i <= NWORK; i++){
+	for(i = 0; i < nthr; i++)
 		pthread_join(t[i], nil);
-		ops += w[i].ops;
-	}
+	ops = progress();
 
 	/* quiet now: everything written is still there, and budgets add up */
 	for(i = 0; i < NPROC; i++){
 		used = 0;
 		for(k = 0; k < NWORK; k++)
-			if(w[k].p == &procs[i])
-				used += w[k].used;
+			if(thr[k].p == &procs[i])
+				used += thr[k].used;
 		OK(pebble_secure_stats(&procs[i], &st));
 		EQ(st.used_budget, used);
 	}
-	OK(pebble_secure_stats(&procs[NPROC], &st));
+	OK(pebble_secure_stats(&procs[Forker], &st));
 	EQ(st.used_budget, 0);
 	for(k = 0; k < NWORK; k++)
 		for(i = 0; i < NLIVE; i++)
-			if(w[k].ptr[i] != nil)
-				CHECK(holds(w[k].ptr[i], w[k].size[i], w[k].pat[i]));
-	for(i = 0; i <= NPROC; i++)
+			if(thr[k].ptr[i] != nil)
+				CHECK(pinned(&thr[k], i, thr[k].pat[i], thr[k].pat[i]));
+	for(i = 0; i < NPROC; i++)
 		OK(pebble_secure_detach(&procs[i]));
+	OK(pebble_secure_detach(&procs[Forker]));
+	OK(pebble_secure_detach(&procs[Setter]));
+	for(k = 0; k < NGUEST; k++)
+		OK(pebble_secure_detach(&guests[k]->p));
 	OK(pebble_secure_sysstats(&ss));
 	EQ(ss.live_allocations, 0);
 	EQ(ss.in_use, 0);
 	EQ(ss.attached, 0);
 	EQ(ss.free_bytes, ss.heap_size);
-	printf("stress: %d threads, %.1f s, %ld calls (%.0f/s), arena %s\n", NWORK+1, seconds, ops,
-		ops/seconds, ss.locked ? "mlock'd" : "not mlock'd");
-	printf("refusals: nomem %ld budget %ld perm %ld notfound %ld invalid %ld\n",
-		w[0].errs[1]+w[1].errs[1], w[0].errs[5]+w[1].errs[5], w[0].errs[2]+w[1].errs[2],
-		w[0].errs[3]+w[1].errs[3], w[0].errs[4]+w[1].errs[4]);
+	printf("stress: %d threads, %.1f s, %ld calls (%.0f/s), %ld exits, arena %s\n", nthr, seconds, ops,
+		ops/seconds, __atomic_load_n(&nexit, __ATOMIC_RELAXED), ss.locked ? "mlock'd" : "not mlock'd");
+	for(i = 1; i < 7; i++){
+		ops = 0;
+		for(k = 0; k < nthr; k++)
+			ops += thr[k].errs[i];
+		printf("%s%s %ld", i == 1 ? "refusals:" : "", pebble_strerror(-i), ops);
+		printf(i == 6 ? "\n" : ";");
+	}
 	pebbleshutdown();
+	while((g = allguests) != nil){
+		allguests = g->old;
+		free(g);
+	}
 	printf("%d checks, %d failed\n", nchecks, nfail);
 	printf("%d passed, %d failed\n", nfail == 0, nfail != 0);
 	return nfail != 0;

@@ -1,0 +1,194 @@
+/*
+ * A call that names a proc acts on that proc and no other (DESIGN.md
+ * "Threads"): if the proc exits during the call and its slot is given
+ * to a new proc, the call is NOTFOUND and the new proc is untouched.
+ *
+ * Each case stops one call between its unlocked look-ups and its first
+ * lock (detlockhook), exits the named proc there, attaches a newcomer
+ * in its slot, lets the call go on, and judges the outcome.  One
+ * thread does it all: the interleaving is fixed, the result exact.
+ */
+#include "fix.h"
+
+enum { Slot = 1 };
+
+static Proc	newp;		/* the newcomer: the exited proc's slot, a new pid */
+static Proc	*owner;		/* shares with the proc that exits */
+static Proc	*gone;		/* the proc that exits mid-call */
+static void	*newmem;	/* the newcomer's allocation, at the old one's address if any */
+static usize	newsize;
+static int	newshare;	/* the hook has owner share its memory with the newcomer */
+static void	*ownmem;
+
+static Proc*
+newcomer(void)
+{
+	memset(&newp, 0, sizeof newp);
+	newp.slot = Slot;
+	newp.pid = 900;
+	strcpy(newp.user, "glenda");
+	return &newp;
+}
+
+/* the named proc exits; another is attached in its slot and given memory */
+static void
+exitandreuse(void *arg)
+{
+	EQ(pebble_secure_detach(gone), PEBBLE_ERR_OK);
+	EQ(pebble_secure_attach(nil, newcomer()), PEBBLE_ERR_OK);
+	EQ(pebble_secure_budget_set(&newp, 5000), PEBBLE_ERR_OK);
+	if(newsize > 0){
+		EQ(pebble_secure_alloc_simple(&newp, newsize, &newmem), PEBBLE_ERR_OK);
+		fill(newmem, newsize, 7);
+	}
+	if(newshare)
+		EQ(pebble_secure_share(owner, &newp, ownmem, PEBBLE_READ|PEBBLE_WRITE), PEBBLE_ERR_OK);
+}
+
+/* a fresh world: owner in slot 0 with ownmem, gone in Slot holding gonemem of size n */
+static void*
+world(usize n)
+{
+	void *m;
+
+	setup(1<<20, 1<<16);
+	owner = attached(0, "glenda", nil);
+	gone = attached(Slot, "glenda", nil);
+	OK(pebble_secure_alloc_simple(owner, 100, &ownmem));
+	m = nil;
+	if(n > 0)
+		OK(pebble_secure_alloc_simple(gone, n, &m));
+	newsize = n;
+	newmem = nil;
+	newshare = 0;
+	return m;
+}
+
+/* the newcomer holds nothing of owner's and its own memory is as it made it */
+static void
+untouched(void)
+{
+	SecureAllocation info;
+	PebbleSecureStats st;
+
+	EQ(pebble_secure_check(&newp, ownmem, 1, PEBBLE_READ), newshare ? PEBBLE_ERR_OK : PEBBLE_ERR_PERM);
+	OK(pebble_secure_info(owner, ownmem, &info));
+	EQ(info.ngrants, newshare);
+	OK(pebble_secure_stats(&newp, &st));
+	EQ(st.total_budget, 5000);
+	EQ(st.num_allocations, newsize > 0);
+	EQ(st.used_budget, newsize);
+	if(newsize > 0){
+		OK(pebble_secure_info(&newp, newmem, &info));
+		EQ(info.size, newsize);
+		CHECK(isfill(newmem, newsize, 7));
+	}
+	EQ(pebble_secure_budget_get(gone), 0);
+	OK(pebble_secure_detach(&newp));
+	teardown();
+}
+
+static void
+testshare1(void)
+{
+	/* the share stops inside its grant allocation (the first lock it takes) */
+	world(0);
+	detlockhook(exitandreuse, nil);
+	EQ(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	untouched();
+
+	/* a share again, where the owner has shared with the newcomer meanwhile: its grant keeps its permissions */
+	world(0);
+	newshare = 1;
+	OK(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ|PEBBLE_WRITE));
+	detlockhook(exitandreuse, nil);
+	EQ(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	EQ(pebble_secure_check(&newp, ownmem, 1, PEBBLE_WRITE), PEBBLE_ERR_OK);
+	untouched();
+
+}
+
+static void
+testsharer(void)
+{
+	void *m;
+	Proc *target;
+
+	/* gone shares its m with target; it exits first and the newcomer has memory at m */
+	setup(1<<20, 1<<16);
+	owner = attached(0, "glenda", nil);
+	target = attached(2, "glenda", nil);
+	gone = attached(Slot, "glenda", nil);
+	OK(pebble_secure_alloc_simple(owner, 100, &ownmem));
+	OK(pebble_secure_alloc_simple(gone, 100, &m));
+	newsize = 100;
+	newshare = 0;
+	detlockhook(exitandreuse, nil);
+	EQ(pebble_secure_share(gone, target, m, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	CHECK(newmem == m);
+	EQ(pebble_secure_check(target, newmem, 1, PEBBLE_READ), PEBBLE_ERR_PERM);
+	untouched();
+}
+
+static void
+testrevoke1(void)
+{
+	/* gone's grant goes with it; the newcomer is given one; revoking gone's must not take it */
+	world(0);
+	newshare = 1;
+	OK(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ));
+	detlockhook(exitandreuse, nil);
+	EQ(pebble_secure_revoke(owner, gone, ownmem), PEBBLE_ERR_NOTFOUND);
+	untouched();
+}
+
+/* calls naming gone and its allocation m: each NOTFOUND, the newcomer's memory at m untouched */
+static void
+testown(void)
+{
+	void *m, *q;
+	SecureAllocation info;
+	PebbleSecureStats st;
+	SecureAuditEntry e[4];
+	Proc *kid;
+	int i;
+
+	for(i = 0; i < 13; i++){
+		m = world(100);
+		detlockhook(exitandreuse, nil);
+		switch(i){
+		case 0:	EQ(pebble_secure_free(gone, m), PEBBLE_ERR_NOTFOUND); break;
+		case 1:	EQ(pebble_secure_free_size(gone, m, 10), PEBBLE_ERR_NOTFOUND); break;
+		case 2:	EQ(pebble_secure_wipe(gone, m, 0), PEBBLE_ERR_NOTFOUND); break;
+		case 3:	EQ(pebble_secure_wipe_and_free(gone, m, 0), PEBBLE_ERR_NOTFOUND); break;
+		case 4:	EQ(pebble_secure_info(gone, m, &info), PEBBLE_ERR_NOTFOUND); break;
+		case 5:	EQ(pebble_secure_check(gone, m, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND); break;
+		case 6:	EQ(pebble_secure_audit(gone, m, e, 4), PEBBLE_ERR_NOTFOUND); break;
+		case 7:	EQ(pebble_secure_alloc_simple(gone, 10, &q), PEBBLE_ERR_NOTFOUND); break;
+		case 8:	EQ(pebble_secure_budget_set(gone, 9000), PEBBLE_ERR_NOTFOUND); break;
+		case 9:	EQ(pebble_secure_budget_decrease(gone, 10), PEBBLE_ERR_NOTFOUND); break;
+		case 10: EQ(pebble_set_secure_conf(gone, "pebble.secure.budget", "9000"), PEBBLE_ERR_NOTFOUND); break;
+		case 11: EQ(pebble_secure_stats(gone, &st), PEBBLE_ERR_NOTFOUND); break;
+		case 12: EQ(pebble_secure_detach(gone), PEBBLE_ERR_NOTFOUND); break;
+		}
+		CHECK(newmem == m);	/* the newcomer's memory is where gone's was: the case bites */
+		untouched();
+	}
+
+	/* a child attached under gone gets nothing of the newcomer's settings */
+	world(0);
+	detlockhook(exitandreuse, nil);
+	kid = mkproc(3, "glenda", gone, 0);
+	EQ(pebble_secure_attach(gone, kid), PEBBLE_ERR_NOTFOUND);
+	EQ(pebble_secure_budget_get(kid), 0);
+	untouched();
+}
+
+void
+testrace(void)
+{
+	testshare1();
+	testsharer();
+	testrevoke1();
+	testown();
+}
