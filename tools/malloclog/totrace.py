@@ -56,6 +56,7 @@ processes against each other.
 
 import argparse
 import heapq
+import re
 import sys
 import textwrap
 
@@ -165,23 +166,55 @@ class Image:
         self.events = events        # (seq, time, kind, tid, args), in causal order
 
 
+# fields after the kind letter, and which are hex pointers
+RECORDS = {"S": (5, ()), "F": (6, ()), "T": (5, ()), "K": (5, ()),
+           "m": (6, (6,)), "c": (6, (6,)), "a": (6, (6,)), "f": (5, (5,)),
+           "r": (9, (8, 9))}
+DECIMAL = re.compile(r"[0-9]+")
+HEX = re.compile(r"(0x)?[0-9a-fA-F]+")
+
+
+def bad(path, lineno, what):
+    """A malformed log ends the run with FILE:LINE: what is wrong."""
+    raise SystemExit(f"{path}:{lineno}: {what}")
+
+
+def checkrecord(path, lineno, w, pid):
+    """A record's shape: its kind, its field count, its numbers."""
+    k = w[0]
+    if k not in RECORDS:
+        bad(path, lineno, f"unknown record kind {k[:20]!r} (S F T K m c a f r)")
+    n, hexes = RECORDS[k]
+    if len(w) - 1 < n or (len(w) - 1 > n and k not in "SK"):
+        bad(path, lineno, f"record {k} has {len(w) - 1} fields, wants {n}")
+    for i in range(1, n + 1):
+        if k in "K" and i == 5:
+            continue                    # the mark's name
+        if not (HEX if i in hexes else DECIMAL).fullmatch(w[i]):
+            what = "a hex pointer" if i in hexes else "a decimal number"
+            bad(path, lineno, f"field {i} of record {k} is {w[i][:20]!r}, not {what}")
+    if pid is not None and int(w[3]) != pid:
+        bad(path, lineno, f"record of pid {w[3]} in the log of pid {pid}")
+
+
 def readlog(path):
     """The images of one process's log, in order."""
     images = []
     cur = None
+    pid = None
     with open(path, encoding="ascii", errors="replace") as f:
-        for line in f:
+        for lineno, line in enumerate(f, 1):
             w = line.split()
             if not w:
                 continue
-            if len(w) < 5 and w[0] != "S":
-                raise SystemExit(f"{path}: short record: {line.rstrip()}")
+            checkrecord(path, lineno, w, pid)
             if w[0] in "SF":
                 cur = []
+                pid = int(w[3])
                 images.append((w, cur))
                 continue
             if cur is None:
-                raise SystemExit(f"{path}: records before the start record")
+                bad(path, lineno, "records before the start record (S or F)")
             cur.append(w)
     out = []
     for start, recs in images:
@@ -205,12 +238,10 @@ def splitrecord(w):
         return [(s, t, "thread", tid, (int(w[5]),))]
     if k == "K":
         return [(s, t, "mark", tid, (w[5],))]
-    if k == "r":
-        t1, s1, size = int(w[5]), int(w[6]), int(w[7])
-        old, new = int(w[8], 16), int(w[9], 16)
-        return [(s, t, "rbegin", tid, (size, old, new)),
-                (s1, t1, "rend", tid, (size, old, new))]
-    raise SystemExit(f"unknown record kind {k!r}")
+    t1, s1, size = int(w[5]), int(w[6]), int(w[7])        # r: checkrecord knows no other
+    old, new = int(w[8], 16), int(w[9], 16)
+    return [(s, t, "rbegin", tid, (size, old, new)),
+            (s1, t1, "rend", tid, (size, old, new))]
 
 
 def processstream(images, pidx):
