@@ -10,7 +10,7 @@
 #      one of 200 seeds x 10,000).
 set -e
 cd "$(dirname "$0")/.."
-sim=build/pebblesim
+sim=${SIM:-build/pebblesim}		# ninja coverage runs an instrumented one
 asan=build/asan/pebblesim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
