@@ -18,7 +18,7 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 	Span *s;
 	Rec *r;
 	uint i;
-	int err;
+	int err, c, fresh;
 
 	if(p == nil || secure_ptr == nil || size == 0 || badperm(perms) || pb == nil)
 		return PEBBLE_ERR_INVALID;
@@ -28,6 +28,8 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
 	err = PEBBLE_ERR_OK;
+	c = size <= pb->size ? sizeclass(size) : -1;
+	fresh = c >= 0 && a->runs[c] == nil;
 	if(a->state != Alive)
 		err = PEBBLE_ERR_NOTFOUND;
 	else if(size > a->budget.limit - a->budget.used)
@@ -35,7 +37,7 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 	else if(size > pb->size || (r = slotalloc(a, size, &s, &i)) == nil)
 		err = PEBBLE_ERR_NOMEM;
 	else if(a->audit && pebble_secure_auditing && auditindex(s) < 0){
-		slotfree(a, s, i);
+		slotundo(a, s, i, fresh);
 		err = PEBBLE_ERR_NOMEM;
 	}
 	if(err != PEBBLE_ERR_OK){

@@ -16,6 +16,7 @@ int	sizeclass(usize);
 /* slab.c: slots within an area's runs */
 Rec*	slotalloc(Area*, usize, Span**, uint*);
 void	slotfree(Area*, Span*, uint);
+void	slotundo(Area*, Span*, uint, int);
 void	spanrelease(Area*, Span*);
 void	areaspan(Area*, Span*);
 void	unareaspan(Area*, Span*);

@@ -259,6 +259,19 @@ slotfree(Area *a, Span *s, uint i)
 	}
 }
 
+/*
+ * Take back a slot slotalloc just gave, for an allocation that could
+ * not be completed: a refused call leaves no trace, so a run made for
+ * it (fresh: the class had none) goes back to the heap too.
+ */
+void
+slotundo(Area *a, Span *s, uint i, int fresh)
+{
+	slotfree(a, s, i);
+	if(fresh && s->kind == Srun && s->nfree == s->nslot)
+		spanrelease(a, s);
+}
+
 /* release a's empty runs; the caller holds a's lock */
 void
 emptyruns(Area *a)
