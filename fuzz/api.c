@@ -261,7 +261,13 @@ samesnap(Snap *a, Snap *b, int rc)
 	if(a->digest != b->digest)
 		FAIL("refused with %d but the digest changed", rc);
 	if(memcmp(&a->sys, &b->sys, sizeof a->sys) != 0)
-		FAIL("refused with %d but the system statistics changed", rc);
+		FAIL("refused with %d but the system statistics changed: in_use %zu %zu, rounding %zu %zu, "
+			"metadata %zu %zu, free %zu %zu, largest free %zu %zu, live %zu %zu, wiped %zu %zu, "
+			"deferred %zu %zu, paged out %zu %zu", rc,
+			a->sys.in_use, b->sys.in_use, a->sys.rounding, b->sys.rounding, a->sys.metadata, b->sys.metadata,
+			a->sys.free_bytes, b->sys.free_bytes, a->sys.largest_free, b->sys.largest_free,
+			a->sys.live_allocations, b->sys.live_allocations, a->sys.wiped, b->sys.wiped,
+			a->sys.deferred, b->sys.deferred, a->sys.paged_out, b->sys.paged_out);
 	for(i = 0; i < NP; i++)
 		if(a->src[i] != b->src[i] || a->bud[i] != b->bud[i]
 		|| memcmp(&a->st[i], &b->st[i], sizeof a->st[i]) != 0)
