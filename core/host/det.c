@@ -212,11 +212,12 @@ static void	*keptarena;
 static usize	keptsize;
 
 void*
-hostarena(usize size, int *locked)
+hostarena(usize size, int mayunlock, int *locked)
 {
 	void *p;
 
-	*locked = 0;	/* plain memory: nothing pins it, and we say so */
+	/* simulated RAM: plain memory that nothing pins, and we say so; not a real host, so no refusal */
+	*locked = 0;
 	if(keptarena != nil && keptsize == size){
 		p = keptarena;
 		keptarena = nil;
