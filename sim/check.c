@@ -135,6 +135,19 @@ fpfind(Fp *f, uvlong w)
 	return nil;
 }
 
+/*
+ * Only a word whose eight bytes were all written is a fingerprint: the
+ * pattern never writes a zero byte, so such a word is 64 random bits,
+ * which no word of the core's own bookkeeping matches but by a chance
+ * of 2^-64 a comparison.  A word only partly written (its first and
+ * last bytes, say) is mostly zeros and looks like a small number.
+ */
+static int
+allset(uvlong w)
+{
+	return ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) == 0;
+}
+
 static void
 fpcount(SAlloc *a, void *arg)
 {
@@ -152,7 +165,7 @@ fpfill(SAlloc *a, void *arg)
 		return;
 	for(off = 0; off + 8 <= a->size; off += 32){
 		memmove(&w, a->sh + off, 8);
-		if((w & 0xff) != 0 && (w >> 56) != 0 && w != 0)
+		if(allset(w))
 			fpadd(arg, w, a);
 	}
 }

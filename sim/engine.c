@@ -219,6 +219,24 @@ failtrace(Runopt *o)
 	fprintf(o->json ? stderr : stdout, "trace %s\nreplay: pebblesim replay %s; shrink: pebblesim shrink %s\n", name, name, name);
 }
 
+/*
+ * The command that runs this very run again: every option that shapes
+ * it (those not given were drawn from the seed, and an option given
+ * overrides a draw without moving the others).
+ */
+static void
+runline(FILE *f, Runopt *o, char *wname)
+{
+	fprintf(f, "pebblesim run --seed %llu --workload %s --procs %ld --events %ld", o->seed, wname, o->procs, o->events);
+	if(o->heap != 0)
+		fprintf(f, " --heap %lu", (ulong)o->heap);
+	if(o->audit != 0)
+		fprintf(f, " --audit %d", o->audit);
+	if(o->faults != nil)
+		fprintf(f, " --faults %s", o->faults);
+	fprintf(f, "\n");
+}
+
 int
 simrun(Runopt *o)
 {
@@ -234,8 +252,8 @@ simrun(Runopt *o)
 		return Xusage;
 	if(o->rec != nil){
 		fmthdr(o->rec, &c);
-		fprintf(o->rec, "# recorded by pebblesim run --seed %llu --workload %s --procs %ld --events %ld\n",
-			o->seed, c.wname, o->procs, o->events);
+		fprintf(o->rec, "# recorded by ");
+		runline(o->rec, o, c.wname);
 	}
 	while(sim.nev < (uvlong)o->events && !sim.fail && wlnext(&e)){
 		e.result = execev(&e);
@@ -261,8 +279,8 @@ simrun(Runopt *o)
 	if(!o->quiet){
 		if(fail){
 			report(o->json ? stderr : stdout, nil);
-			printf("reproduce: pebblesim run --seed %llu --workload %s --procs %ld --events %ld\n",
-				o->seed, c.wname, o->procs, o->events);
+			printf("reproduce: ");
+			runline(stdout, o, c.wname);
 		}
 		if(!o->nosum){
 			summary(stdout, o->json, "run", nil);

@@ -31,7 +31,7 @@ gcc -o build/mut/pebblesim build/mut/*.o
 echo "injectbug: built build/mut/pebblesim"
 s=1
 while [ $s -le 100 ]; do
-	if build/mut/pebblesim run --seed $s --events 100000 --fail-trace build/mut/bug.trace > build/mut/run.out 2>/dev/null; then
+	if build/mut/pebblesim run --seed $s --events 100000 --faults kill,malloc,budget,heap --audit 3000 --fail-trace build/mut/bug.trace > build/mut/run.out 2>/dev/null; then
 		s=$((s+1))
 		continue
 	fi
@@ -39,6 +39,12 @@ while [ $s -le 100 ]; do
 done
 [ -s build/mut/bug.trace ] || { echo "injectbug: the checker never fired (seeds 1-100)" >&2; exit 1; }
 grep -A1 "CHECK FAILED" build/mut/run.out
+# the reproduce line it printed must give the same failure, byte for byte
+line=$(sed -n 's/^reproduce: pebblesim //p' build/mut/run.out)
+echo "injectbug: reproducing: pebblesim $line"
+build/mut/pebblesim $line --fail-trace build/mut/bug.trace > build/mut/again.out 2>/dev/null && { echo "injectbug: the reproduce line ran clean" >&2; exit 1; }
+cmp build/mut/run.out build/mut/again.out || { echo "injectbug: the reproduce line gave another run" >&2; exit 1; }
+echo "injectbug: the reproduce line gives the same failure, byte for byte"
 echo "injectbug: $(grep -vc '^#' build/mut/bug.trace) lines in build/mut/bug.trace; shrinking"
 build/mut/pebblesim shrink build/mut/bug.trace -o build/mut/bug.min.trace
 echo "injectbug: the minimal trace:"
