@@ -500,6 +500,10 @@ def report(r, jsonname, out):
     parts.append("## Trace replay\n\n" + replaytable(r))
     if r.errors:
         parts.append("## Benchmarks that failed\n\n" + table(["benchmark", "error"], sorted(r.errors.items())))
+    cov = os.path.join(out, "coverage", "summary.md")      # ninja coverage's, kept across runs
+    if os.path.exists(cov):
+        with open(cov) as f:
+            parts.append("<!-- coverage: tools/coverage/run.sh -->\n" + f.read() + "<!-- /coverage -->\n")
     parts.append(HOWTO)
     with open(os.path.join(out, "REPORT.md"), "w") as f:
         f.write("\n".join(parts))

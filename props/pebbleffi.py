@@ -12,7 +12,8 @@ import subprocess
 import cffi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIBRARY = "build/libpebble.so"
+# `ninja coverage` points both at an instrumented build
+LIBRARY = os.environ.get("PEBBLE_LIBRARY", "build/libpebble.so")
 CDEF = "build/props/pebble_cdef.h"
 
 

@@ -19,7 +19,10 @@ def ninja(*targets):
         raise RuntimeError("ninja %s failed:\n%s" % (" ".join(targets), done.stdout))
 
 
-ninja("build/pebblesim", "build/libpebblesim.so")
+# `ninja coverage` points these at an instrumented build
+SIMLIB = os.environ.get("PEBBLESIM_LIBRARY", "build/libpebblesim.so")
+SIMBIN = os.environ.get("PEBBLESIM", "build/pebblesim")
+ninja(SIMBIN, SIMLIB)
 
 ffi = cffi.FFI()
 ffi.cdef("""
@@ -28,8 +31,8 @@ int pebblesim_parse(char *text, int n, char *out, int nout);
 int pebblesim_run(unsigned long long seed, char *workload, long procs, long events,
                   char *faults, char *record, char *out, int nout);
 """)
-lib = ffi.dlopen(os.path.join(ROOT, "build/libpebblesim.so"))
-PEBBLESIM = os.path.join(ROOT, "build/pebblesim")
+lib = ffi.dlopen(os.path.join(ROOT, SIMLIB))
+PEBBLESIM = os.path.join(ROOT, SIMBIN)
 
 # exit codes of pebblesim (sim/sim.h)
 CLEAN, USAGE, BADTRACE, DIVERGED, VIOLATION = 0, 1, 2, 3, 4

@@ -15,7 +15,7 @@
 #      together they reach every reachable (call, result) cell.
 set -e
 cd "$(dirname "$0")/.."
-sim=build/pebblesim
+sim=${SIM:-build/pebblesim}		# ninja coverage runs an instrumented one
 asan=build/asan/pebblesim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -256,6 +256,16 @@ detdump(void (*fn)(void*, usize, void*), void *arg)
 		fn(b+1, b->n, arg);
 }
 
+/*
+ * Tests and fuzzers make thousands of small instances a second: a
+ * small arena given back is kept for the next one of its size and
+ * zeroed then, which costs less than a new mapping's page faults and
+ * the old one's TLB shootdown.
+ */
+enum { Keepmax = 1<<20 };
+static void	*keptarena;
+static usize	keptsize;
+
 void*
 hostarena(usize size, int mayunlock, int *locked)
 {
@@ -263,6 +273,12 @@ hostarena(usize size, int mayunlock, int *locked)
 
 	/* simulated RAM: plain memory that nothing pins, and we say so; not a real host, so no refusal */
 	*locked = 0;
+	if(keptarena != nil && keptsize == size){
+		p = keptarena;
+		keptarena = nil;
+		memset(p, 0, size);
+		return p;
+	}
 	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? nil : p;	/* zero pages, made when first touched */
 }
@@ -290,6 +306,13 @@ hostarenafree(void *base, usize size)
 	if(checkarena)
 		for(p = base, i = 0; i < size; i++)
 			arenaleft += p[i] != 0;
+	if(size <= Keepmax){
+		if(keptarena != nil)
+			munmap(keptarena, keptsize);
+		keptarena = base;
+		keptsize = size;
+		return;
+	}
 	munmap(base, size);
 }
 
