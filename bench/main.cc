@@ -78,6 +78,8 @@ benchinit(void)
 	c.nproc = Nproc;
 	c.auditsize = Auditsize;
 	c.budget = Heapsize;
+	/* a benchmark may run unlocked, by choice: the report says which it was */
+	c.unlocked = 1;
 	if((r = pebbleinit(&c)) != 0)
 		die("pebbleinit", r);
 	pebble_secure_max_budget = Heapsize;

@@ -144,7 +144,9 @@ def machine(run):
             break
     soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
     lim = "unlimited" if soft == resource.RLIM_INFINITY else "%d KiB" % (soft // 1024)
-    locked = {"1": "yes (mlock succeeded)", "0": "NO: mlock failed, the arena can be swapped"}
+    locked = {"1": "yes (mlock succeeded)",
+              "0": "NO: run unlocked by choice (Pebbleconf.unlocked), the arena can be swapped; "
+                   "raise RLIMIT_MEMLOCK (ulimit -l, or memlock in /etc/security/limits.conf) to lock it"}
     rows = [
         ("CPU", "%s, %d cores, %s MHz" % (cpu, c.get("num_cpus", 0), c.get("mhz_per_cpu", "?"))),
         ("caches", ", ".join("L%d %s %d KiB" % (x["level"], x["type"], x["size"] // 1024) for x in c.get("caches", []))),

@@ -18,7 +18,7 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 	Span *s;
 	Rec *r;
 	uint i;
-	int err;
+	int err, audit;
 
 	if(p == nil || secure_ptr == nil || size == 0 || badperm(perms) || pb == nil)
 		return PEBBLE_ERR_INVALID;
@@ -28,23 +28,20 @@ pebble_secure_alloc(Proc *p, usize size, void **secure_ptr, int perms)
 		return PEBBLE_ERR_NOTFOUND;
 	wlock(&a->rd.lock);
 	err = PEBBLE_ERR_OK;
+	audit = a->audit && pebble_secure_auditing;
 	if(a->state != Alive)
 		err = PEBBLE_ERR_NOTFOUND;
 	else if(size > a->budget.limit - a->budget.used)
 		err = PEBBLE_ERR_BUDGET;
-	else if(size > pb->size || (r = slotalloc(a, size, &s, &i)) == nil)
+	else if(size > pb->size || (r = slotalloc(a, size, audit, &s, &i)) == nil)
 		err = PEBBLE_ERR_NOMEM;
-	else if(a->audit && pebble_secure_auditing && auditindex(s) < 0){
-		slotfree(a, s, i);
-		err = PEBBLE_ERR_NOMEM;
-	}
 	if(err != PEBBLE_ERR_OK){
 		wunlock(&a->rd.lock);
 		return err;
 	}
 	r->time = hostnsec();
 	r->word = newid(a) | (uvlong)perms << IDBITS | Flive;
-	if(a->audit && pebble_secure_auditing)
+	if(audit)
 		r->word |= Faudit;
 	r->head = 0;
 	r->size = size;
@@ -117,6 +114,37 @@ locate(Area *c, uintptr v, Area **ap, Span **sp, uint *ip)
 	return lockowner(v, 1, 1, ap, sp, ip);
 }
 
+/*
+ * The first n bytes of slot i of s leave the allocation; every whole
+ * page they complete goes back to the heap (only a one-slot span can
+ * have any).  The span structure that takes those pages is had first:
+ * without it the call is NOMEM and changes nothing.  Unlocks a.
+ */
+static int
+partialfree(Area *a, Span *s, uint i, Proc *p, usize n)
+{
+	Rec *r;
+	Span *f;
+	ulong k;
+
+	r = &s->rec[i];
+	k = s->nslot == 1 ? (r->head + n) >> PGSHIFT : 0;
+	f = nil;
+	if(k > 0 && (f = spanget()) == nil){
+		auditdenied(s, i, p, PEBBLE_ERR_NOMEM);
+		wunlock(&a->rd.lock);
+		return PEBBLE_ERR_NOMEM;
+	}
+	auditlog(s, i, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);
+	release(a, r, recaddr(s, i), n, 0);
+	r->head += n;
+	r->size -= n;
+	if(k > 0)
+		givefront(a, s, f, k);
+	wunlock(&a->rd.lock);
+	return PEBBLE_ERR_OK;
+}
+
 enum {
 	Ofree,		/* free or free_size */
 	Owipe,
@@ -171,10 +199,7 @@ memop(Proc *p, void *ptr, usize n, int op)
 			dofree(a, s, i, p, PEBBLE_AUDIT_FREE, 0);
 			break;
 		}
-		auditlog(s, i, PEBBLE_AUDIT_PARTIAL_FREE, p, n, 0, 0, 0);
-		release(a, r, recaddr(s, i), n, 0);
-		r->head += n;
-		r->size -= n;
+		return partialfree(a, s, i, p, n);
 	}
 	wunlock(&a->rd.lock);
 	return PEBBLE_ERR_OK;

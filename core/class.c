@@ -1,11 +1,18 @@
 /*
- * Size classes.  Allocations up to 64 KiB are carved from runs of
- * equal slots; above that they take whole pages.  Classes are 16
- * bytes apart up to 256, then eight to sixteen to a power of two, so
- * that rounding costs about 2-4% of the bytes asked for (OpenSSL's
- * power-of-two buddy loses up to half).  Each class's run is sized so
- * that the tail of the run wastes at most 1/64 of it and the span's
- * bookkeeping is shared by at least 16 slots where the class allows.
+ * Size classes.  Allocations up to a page are carved from runs of
+ * equal slots: classes are 16 bytes apart up to 256, then eight to
+ * sixteen to a power of two, so that rounding costs about 2-4% of the
+ * bytes asked for (OpenSSL's power-of-two buddy loses up to half).
+ * Each such run is sized so that its tail wastes at most 1/64 of it
+ * and the span's bookkeeping is shared by at least 16 slots.
+ *
+ * Above a page, up to 64 KiB, a class is a whole number of pages and
+ * its run holds one slot: a partial free must give every whole page
+ * of the freed front back to the heap at once (DESIGN.md, Free), and
+ * a run of one slot can give its front pages away, where a slot
+ * inside a shared run could not.  Areas still cache one empty run per
+ * class, so steady churn at these sizes never reaches the heap.
+ * Larger allocations take whole pages, uncached.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -19,9 +26,8 @@ static struct {
 	int	lg;
 	int	n;
 } cuts[] = {
-	{8, 8}, {9, 8}, {10, 16}, {11, 16}, {12, 8}, {13, 8}, {14, 8}, {15, 8},
+	{8, 8}, {9, 8}, {10, 16}, {11, 16},
 };
-static int	cutbase[16];
 
 static ulong
 slotsin(uint size, ulong np)
@@ -38,7 +44,13 @@ geometry(Class *c)
 	ulong np, best, minslot;
 	uvlong run, waste, bwaste, brun;
 
-	minslot = c->size <= 8192 ? 16 : 4;
+	if(c->size > PGSIZE){
+		c->npage = c->size >> PGSHIFT;
+		c->nslot = 1;
+		c->magic = 0;	/* slotof: always slot 0 */
+		return;
+	}
+	minslot = 16;
 	best = 0;
 	bwaste = brun = 1;
 	for(np = 1; np <= 64; np++){
@@ -71,11 +83,14 @@ classinit(void)
 	for(sz = QUANTUM; sz <= 256; sz += QUANTUM)
 		classes[k++].size = sz;
 	for(i = 0; i < (int)nelem(cuts); i++){
-		cutbase[cuts[i].lg] = k;
 		step = (1U << cuts[i].lg) / cuts[i].n;
 		for(j = 1; j <= cuts[i].n; j++)
 			classes[k++].size = (1U << cuts[i].lg) + j*step;
 	}
+	if(k != NSMALL)
+		hostpanic("pebble: small classes do not end at a page");
+	for(sz = 2*PGSIZE; sz <= MAXCLASS; sz += PGSIZE)
+		classes[k++].size = sz;
 	for(i = 0; i < NCLASS; i++)
 		geometry(&classes[i]);
 	k = 0;
@@ -90,14 +105,23 @@ classinit(void)
 int
 sizeclass(usize n)
 {
-	int lg, i;
-
-	if(n <= 4096)
+	if(n <= PGSIZE)
 		return small[(n + QUANTUM-1) / QUANTUM];
 	if(n > MAXCLASS)
 		return -1;
-	lg = 63 - __builtin_clzl(n-1);
-	for(i = 0; cuts[i].lg != lg; i++)
-		;
-	return cutbase[lg] + (((n-1) - (1UL<<lg)) >> (lg - (31 - __builtin_clz(cuts[i].n))));
+	return NSMALL - 2 + ((n + PGSIZE-1) >> PGSHIFT);
+}
+
+/* the largest allocation a run of n free pages can hold */
+usize
+fitsin(ulong n)
+{
+	int c;
+
+	if(n > MAXCLASS/PGSIZE)
+		return (usize)n << PGSHIFT;
+	for(c = NCLASS-1; c >= 0; c--)
+		if(classes[c].npage <= n)
+			return classes[c].size;
+	return 0;
 }

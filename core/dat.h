@@ -18,7 +18,8 @@ enum {
 	PGSIZE		= 1<<PGSHIFT,
 	QUANTUM		= 16,		/* alignment and smallest class */
 	MAXCLASS	= 64*1024,	/* larger allocations get whole pages */
-	NCLASS		= 96,
+	NSMALL		= 64,		/* classes up to a page */
+	NCLASS		= NSMALL + MAXCLASS/PGSIZE - 1,	/* then one a page count */
 	MAXSLOT		= 512,		/* slots in one run */
 	NBIN		= 128,		/* free page lists */
 	NCONF		= 4,
@@ -101,7 +102,7 @@ struct Span {
 	ushort	nslot;
 	ushort	nfree;
 	ushort	hint;		/* freemap word to look in first */
-	uchar	dirty;		/* free span: contents may not be zero */
+	uchar	empty;		/* a run kept with no allocation in it (atomic): free for largestfree */
 	uchar	inpartial;
 	uchar	inbin;		/* in a free bin: read and written only under heaplk */
 } __attribute__((aligned(64)));	/* two cache lines: spans of two procs never share one */
@@ -173,6 +174,8 @@ struct Pebble {
 	usize	metabytes;	/* atomic */
 	int	hasempty;	/* some area may keep empty runs (atomic) */
 	uvlong	pagedout;	/* atomic */
+	usize	exitwiped;	/* total_wiped of procs that exited (atomic) */
+	usize	exitdeferred;	/* and their total_deferred */
 	uchar	*pgout;		/* page -> 1 when its contents are in swap */
 	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */
 	uchar	*pgbuf;		/* the pager's ciphertext, never plaintext */

@@ -49,11 +49,17 @@ process_with_secure_storage(Proc *p, Proc *child_process)
 	pebble_secure_sysstats(&sys);
 	printf("Heap %zu bytes, %zu free, metadata %zu bytes, arena %s\n",
 		sys.heap_size, sys.free_bytes, sys.metadata,
-		sys.locked ? "mlock'd" : "NOT mlock'd (RLIMIT_MEMLOCK too small)");
+		sys.locked ? "locked in RAM (mlock)" :
+		"NOT locked in RAM: run unlocked by choice (-u); raise RLIMIT_MEMLOCK (ulimit -l) to lock it");
 }
 
+/*
+ * example [-u]: -u chooses to run even if the arena cannot be locked
+ * in RAM (Pebbleconf.unlocked); without it, a too small RLIMIT_MEMLOCK
+ * stops the program with the host's message saying how to raise it.
+ */
 int
-main(void)
+main(int argc, char **argv)
 {
 	Pebbleconf c;
 	int r;
@@ -61,6 +67,7 @@ main(void)
 	memset(&c, 0, sizeof c);
 	c.heapsize = 4<<20;
 	c.nproc = 64;
+	c.unlocked = argc > 1 && strcmp(argv[1], "-u") == 0;
 	if((r = pebbleinit(&c)) != 0){
 		fprintf(stderr, "pebbleinit: %s\n", pebble_strerror(r));
 		return 1;

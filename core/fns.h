@@ -7,14 +7,20 @@ int	heapinit(usize);
 void	heapfree(void);
 Span*	pageget(ulong npage);
 void	pageput(Span*);
+Span*	spanget(void);
+void	pagesplit(Span*, Span*, ulong);
 usize	largestfree(void);
+int	reclaimfits(ulong);
 
 /* class.c: size classes */
 void	classinit(void);
 int	sizeclass(usize);
+usize	fitsin(ulong);
 
 /* slab.c: slots within an area's runs */
-Rec*	slotalloc(Area*, usize, Span**, uint*);
+Rec*	slotalloc(Area*, usize, int, Span**, uint*);
+void	givefront(Area*, Span*, Span*, ulong);
+void	settle(Area*);
 void	slotfree(Area*, Span*, uint);
 void	spanrelease(Area*, Span*);
 void	areaspan(Area*, Span*);

@@ -9,9 +9,10 @@
  * certain to fit, so getting and putting pages take bounded time
  * however many spans are live.  Freed spans coalesce with their
  * neighbours, found through the page map.  All bookkeeping (spans,
- * the page map) lives outside the arena.  Free spans remember whether
- * they may hold old bytes (dirty); pages are zeroed before anyone
- * gets them, never after.
+ * the page map) lives outside the arena.  Free pages are always zero:
+ * an area wipes whatever it still holds unwiped before it gives pages
+ * back (slab.c), so no proc's bytes ever sit in the free heap, and a
+ * proc that exits leaves nothing of its own behind there.
  *
  * heaplk is the only lock here and is taken only when an area needs
  * a new run or gives one back, never on an ordinary alloc or free.
@@ -209,28 +210,22 @@ pageget(ulong npage)
 	if(rest != nil){
 		rest->base = s->base + (npage << PGSHIFT);
 		rest->npage = s->npage - npage;
-		rest->dirty = s->dirty;
 		s->npage = npage;
 		binput(rest);
 	}
 	setmap(s, 0, npage);
 	s->kind = Staken;	/* a neighbour's pageput must not take it back */
 	unlock(&pb->heaplk);
-	if(s->dirty){
-		zero((void*)s->base, npage << PGSHIFT);
-		s->dirty = 0;
-	}
 	return s;
 }
 
-/* give pages back; their owner has already dropped them */
-void
-pageput(Span *s)
+/* give pages back, under heaplk; their owner has already wiped and dropped them */
+static void
+putlocked(Span *s)
 {
 	Span *n;
 	ulong pg;
 
-	lock(&pb->heaplk);
 	s->kind = Sfree;
 	s->grants = nil;
 	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
@@ -239,7 +234,6 @@ pageput(Span *s)
 		if(n != nil && n->inbin && n->base + (n->npage<<PGSHIFT) == s->base){
 			binremove(n);
 			n->npage += s->npage;
-			n->dirty |= s->dirty;
 			oldspan(s);
 			s = n;
 		}
@@ -250,32 +244,119 @@ pageput(Span *s)
 		if(n != nil && n->inbin && n->base == s->base + (s->npage<<PGSHIFT)){
 			binremove(n);
 			s->npage += n->npage;
-			s->dirty |= n->dirty;
 			oldspan(n);
 		}
 	}
 	binput(s);
+}
+
+void
+pageput(Span *s)
+{
+	lock(&pb->heaplk);
+	putlocked(s);
 	unlock(&pb->heaplk);
 }
 
+/*
+ * A span structure for pagesplit, got before anything changes so that
+ * a partial free that cannot have one changes nothing (NOMEM).
+ */
+Span*
+spanget(void)
+{
+	Span *s;
+
+	lock(&pb->heaplk);
+	s = newspan();
+	unlock(&pb->heaplk);
+	return s;
+}
+
+/*
+ * The first k pages of s (in use, their bytes already wiped) go back
+ * to the heap in f, from spanget; s keeps the rest.  Pages past s's
+ * new start still map to s; the front's map to f or to the free span
+ * f merged into, and a stale entry inside a free span is never read
+ * without checking the span's bounds.
+ */
+void
+pagesplit(Span *s, Span *f, ulong k)
+{
+	lock(&pb->heaplk);
+	f->base = s->base;
+	f->npage = k;
+	s->base += k << PGSHIFT;
+	s->npage -= k;
+	putlocked(f);
+	unlock(&pb->heaplk);
+}
+
+/*
+ * The longest row of pages that are free or in a run some area keeps
+ * empty for reuse (reclaim hands those back on demand).  Spans tile
+ * the arena and the page map names each at its first page; heaplk
+ * keeps the tiling still.  Bounded by the number of spans.
+ */
+static ulong
+longestrow(void)
+{
+	ulong pg, row, best;
+	Span *s;
+
+	row = best = 0;
+	for(pg = 0; pg < pb->npage; pg += s->npage){
+		s = ATOMLOAD(&pb->pagemap[pg]);
+		if(s == nil || s->base != (uintptr)pb->arena + ((uintptr)pg << PGSHIFT) || s->npage == 0)
+			hostpanic("pebble: the page map does not tile the arena");
+		if(s->inbin || ATOMLOAD(&s->empty))
+			row += s->npage;
+		else
+			row = 0;
+		if(row > best)
+			best = row;
+	}
+	return best;
+}
+
+/* DESIGN.md: the largest single allocation that could succeed now */
 usize
 largestfree(void)
 {
-	int b;
-	ulong best;
-	Span *s;
+	ulong n;
 
-	best = 0;
 	lock(&pb->heaplk);
-	for(b = NBIN-1; b >= 0; b--)
-		if(pb->bin[b] != nil)
-			break;
-	if(b >= 0)
-		for(s = pb->bin[b]; s != nil; s = s->next)
-			if(s->npage > best)
-				best = s->npage;
+	n = longestrow();
 	unlock(&pb->heaplk);
-	return (usize)best << PGSHIFT;
+	if((usize)n << PGSHIFT > pb->size)
+		n = pb->size >> PGSHIFT;
+	return fitsin(n);
+}
+
+/*
+ * Would taking back every kept empty run give a row of npage pages?
+ * Asked before reclaiming, so that a request reclaim cannot satisfy
+ * is refused with the heap and the metadata as they were.  A span
+ * structure is kept ready for the split pageget will then make.
+ */
+int
+reclaimfits(ulong npage)
+{
+	Span *s;
+	int ok;
+
+	if(!ATOMLOAD(&pb->hasempty))
+		return 0;
+	lock(&pb->heaplk);
+	ok = longestrow() >= npage;
+	if(ok && pb->spare == nil){
+		if((s = newspan()) == nil)
+			ok = 0;
+		else
+			oldspan(s);
+	}
+	unlock(&pb->heaplk);
+	return ok;
 }
 
 int
@@ -285,7 +366,7 @@ heapinit(usize size)
 
 	pb->size = size;
 	pb->npage = size >> PGSHIFT;
-	pb->arena = hostarena(size, &pb->locked);
+	pb->arena = hostarena(size, pb->conf.unlocked, &pb->locked);
 	if(pb->arena == nil)
 		return -1;
 	pb->pagemap = metaalloc(pb->npage * sizeof(Span*));
@@ -306,10 +387,10 @@ heapinit(usize size)
 }
 
 /*
- * At teardown, wipe what may hold secrets: every span in use and every
- * free one marked dirty.  Clean free pages are zero already, so a big,
- * little used heap is not written end to end.  Spans tile the arena
- * and the page map names each one at its first page.
+ * At teardown, wipe what may hold secrets: every span in use.  Free
+ * pages are zero already, so a big, little used heap is not written
+ * end to end.  Spans tile the arena and the page map names each one
+ * at its first page.
  */
 static void
 wipeheld(void)
@@ -323,7 +404,7 @@ wipeheld(void)
 		s = pb->pagemap[pg];
 		if(s == nil || s->base != (uintptr)pb->arena + ((uintptr)pg << PGSHIFT) || s->npage == 0)
 			hostpanic("pebble: the page map does not tile the arena");
-		if(!s->inbin || s->dirty)
+		if(!s->inbin)
 			secwipe((void*)s->base, s->npage << PGSHIFT);
 	}
 }

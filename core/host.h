@@ -65,10 +65,12 @@ void	hostrand(void *buf, usize n);
 
 /*
  * Memory.  hostarena gives the secure heap's pages (zeroed); its
- * locked result says whether they are pinned.  hostmalloc is for the
- * core's metadata and may fail (the simulator injects failures).
+ * locked result says whether they are pinned.  A real host that cannot
+ * pin them fails (nil), saying why, unless mayunlock allows running
+ * unpinned.  hostmalloc is for the core's metadata and may fail (the
+ * simulator injects failures).
  */
-void*	hostarena(usize size, int *locked);
+void*	hostarena(usize size, int mayunlock, int *locked);
 void	hostarenafree(void *base, usize size);
 void*	hostmalloc(usize size);
 void	hostfree(void *p, usize size);

@@ -192,6 +192,8 @@ pebble_secure_sysstats(PebbleSysStats *st)
 		}
 		runlock(&a->rd.lock);
 	}
+	st->wiped += ATOMLOAD(&pb->exitwiped);
+	st->deferred += ATOMLOAD(&pb->exitdeferred);
 	st->heap_size = pb->size;
 	st->rounding = slot - st->in_use;
 	st->free_bytes = pb->size - slot;

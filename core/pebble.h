@@ -109,14 +109,14 @@ struct PebbleSysStats {
 	usize	rounding;	/* heap bytes held beyond what was charged */
 	usize	metadata;	/* host memory for records, spans, grants, maps */
 	usize	free_bytes;	/* in no live allocation */
-	usize	largest_free;	/* largest allocation that could succeed now */
+	usize	largest_free;	/* largest allocation that could succeed now (kept empty runs count as free) */
 	usize	live_allocations;
 	usize	attached;	/* procs with a secure area */
-	usize	wiped;		/* bytes wiped, summed over attached procs */
-	usize	deferred;	/* bytes freed unwiped, zeroed before reuse */
+	usize	wiped;		/* bytes wiped since init: every proc's total_wiped, exited ones too */
+	usize	deferred;	/* bytes freed unwiped since init (zeroed before reuse, wiped at exit) */
 	uvlong	audit_logged;
 	uvlong	audit_dropped;	/* overwritten when the ring wrapped */
-	int	locked;		/* 1: arena mlock'd; 0: it could not be */
+	int	locked;		/* 1: arena locked in RAM; 0: running unlocked, as Pebbleconf.unlocked allowed */
 	int	record_size;	/* fixed metadata bytes per allocation */
 	usize	paged_out;	/* pages of encrypted areas now in swap */
 };
@@ -139,6 +139,7 @@ struct Pebbleconf {
 	int	nproc;		/* proc slots, default 1024 */
 	int	auditsize;	/* ring entries, default 16384 */
 	usize	budget;		/* default per-proc budget, 1 MiB */
+	int	unlocked;	/* 1: start even if the arena cannot be locked in RAM (then sysstats.locked is 0) */
 };
 
 enum {

@@ -7,7 +7,9 @@
  * the proc's allocations on which its parent holds a grant passes to
  * the parent if it fits the parent's budget (in increasing id); every
  * other one is wiped and freed, every grant the proc holds is dropped,
- * and the area itself is wiped.
+ * whatever it freed with auto_wipe off and is still unwiped is wiped
+ * now (counted in its total_wiped, and so in the system's), and the
+ * area itself is wiped.
  *
  * Detach takes locks child first, then parent; nothing takes them the
  * other way round, and a parent's own exit holds only its own lock
@@ -272,6 +274,9 @@ pebble_secure_detach(Proc *p)
 	if(pa != nil)
 		inherit(a, pa, p);
 	freeall(a, p);
+	settle(a);
+	ATOMADD(&pb->exitwiped, a->budget.wiped);
+	ATOMADD(&pb->exitdeferred, a->budget.deferred);
 	if(pa != nil){
 		handover(a, pa);
 		wunlock(&pa->rd.lock);

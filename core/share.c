@@ -268,6 +268,12 @@ pebble_secure_check(Proc *p, void *addr, usize len, int perm)
 		return PEBBLE_ERR_NOTFOUND;
 	r = &s->rec[i];
 	end = recaddr(s, i) + r->size;
+	/* a stranger learns nothing of the extent: PERM whatever len is */
+	if(a != c && (!testmapbit(a, c->rd.base.slot) || findgrant(s, i, c) == nil)){
+		auditdenied(s, i, p, PEBBLE_ERR_PERM);
+		runlock(&a->rd.lock);
+		return PEBBLE_ERR_PERM;
+	}
 	if(len > end - v){
 		runlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;

@@ -7,7 +7,9 @@
  * heap at once, and those kept go back when the heap runs short.
  *
  * Free slots are zero unless marked dirty (freed with auto_wipe off);
- * a dirty slot is zeroed when it is handed out, never later.
+ * a dirty slot is zeroed when it is handed out again, or wiped when
+ * its run leaves the area, whichever comes first: dirty bytes never
+ * leave the area that owned them.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -63,27 +65,46 @@ partialout(Area *a, Span *s)
 	s->inpartial = 0;
 }
 
-/* the heap may be short because areas hold empty runs: ask for them back */
+/*
+ * The heap may be short because areas keep empty runs: take them back,
+ * but only when that will do, so that a refused request leaves every
+ * cached run and the metadata as they were.
+ */
 static Span*
 getpages(Area *a, ulong npage)
 {
 	Span *s;
 
 	s = pageget(npage);
-	if(s == nil){
+	if(s == nil && reclaimfits(npage)){
 		reclaim(a);
 		s = pageget(npage);
 	}
 	return s;
 }
 
+/* an audit index for a span of nslot slots, if audited; 0 or -1 */
+static int
+newindex(uvlong **ap, int nslot, int audit)
+{
+	*ap = nil;
+	if(!audit)
+		return 0;
+	*ap = metaalloc(nslot * sizeof(uvlong));
+	if(*ap == nil)
+		return -1;
+	memset(*ap, 0, nslot * sizeof(uvlong));
+	return 0;
+}
+
 static Span*
-newrun(Area *a, int c)
+newrun(Area *a, int c, int audit)
 {
 	Class *k;
 	Span *s;
 	usize msize;
 	uchar *m;
+	uvlong *al;
 	int i;
 
 	k = &classes[c];
@@ -91,8 +112,13 @@ newrun(Area *a, int c)
 	m = metaalloc(msize);
 	if(m == nil)
 		return nil;
+	if(newindex(&al, k->nslot, audit) < 0){
+		metafree(m, msize);
+		return nil;
+	}
 	s = getpages(a, k->npage);
 	if(s == nil){
+		metafree(al, k->nslot*sizeof(uvlong));
 		metafree(m, msize);
 		return nil;
 	}
@@ -103,6 +129,7 @@ newrun(Area *a, int c)
 	s->magic = k->magic;
 	s->rec = (Rec*)m;
 	s->freemap = (uvlong*)(m + k->nslot*sizeof(Rec));
+	s->alast = al;
 	s->metasize = msize;
 	s->nslot = k->nslot;
 	s->nfree = k->nslot;
@@ -115,16 +142,22 @@ newrun(Area *a, int c)
 }
 
 static Span*
-newlarge(Area *a, usize n)
+newlarge(Area *a, usize n, int audit)
 {
 	Span *s;
 	Rec *r;
+	uvlong *al;
 
 	r = metaalloc(sizeof(Rec));
 	if(r == nil)
 		return nil;
+	if(newindex(&al, 1, audit) < 0){
+		metafree(r, sizeof(Rec));
+		return nil;
+	}
 	s = getpages(a, (n + PGSIZE-1) >> PGSHIFT);
 	if(s == nil){
+		metafree(al, sizeof(uvlong));
 		metafree(r, sizeof(Rec));
 		return nil;
 	}
@@ -134,6 +167,7 @@ newlarge(Area *a, usize n)
 	s->size = s->npage << PGSHIFT;
 	s->magic = 0;
 	s->rec = r;
+	s->alast = al;
 	s->metasize = sizeof(Rec);
 	s->nslot = 1;
 	s->nfree = 0;
@@ -155,15 +189,19 @@ takeslot(Area *a, Span *s)
 	i = w*64 + __builtin_ctzll(s->freemap[w]);
 	s->freemap[w] &= ~(1ULL << (i%64));
 	s->nfree--;
+	if(s->empty)
+		ATOMSTORE(&s->empty, 0);
 	return i;
 }
 
 /*
- * A zeroed slot for n bytes in a's runs, or nil (NOMEM).  The caller
- * holds a's lock and fills in the record.
+ * A zeroed slot for n bytes in a's runs, or nil (NOMEM).  Everything
+ * that can fail (records, the audit index, pages) is had before the
+ * slot is taken or a dirty one zeroed: a refused alloc changes
+ * nothing.  The caller holds a's lock and fills in the record.
  */
 Rec*
-slotalloc(Area *a, usize n, Span **sp, uint *ip)
+slotalloc(Area *a, usize n, int audit, Span **sp, uint *ip)
 {
 	Span *s;
 	Rec *r;
@@ -172,13 +210,16 @@ slotalloc(Area *a, usize n, Span **sp, uint *ip)
 
 	c = sizeclass(n);
 	if(c < 0){
-		s = newlarge(a, n);
+		s = newlarge(a, n, audit);
 		if(s == nil)
 			return nil;
 		i = 0;
 	}else{
 		s = a->runs[c];
-		if(s == nil && (s = newrun(a, c)) == nil)
+		if(s != nil){
+			if(audit && auditindex(s) < 0)
+				return nil;
+		}else if((s = newrun(a, c, audit)) == nil)
 			return nil;
 		i = takeslot(a, s);
 		if(s->nfree == 0)
@@ -196,19 +237,84 @@ slotalloc(Area *a, usize n, Span **sp, uint *ip)
 	return r;
 }
 
-/* give a span back to the heap, remembering whether it is dirty */
+/*
+ * A partial free left k whole pages at the front of s's one slot:
+ * they go back to the heap in f (DESIGN.md, Free).  Bytes there that
+ * were released unwiped are wiped first: nothing of a proc's reaches
+ * the free heap.  What is left of the front is under a page.
+ */
+void
+givefront(Area *a, Span *s, Span *f, ulong k)
+{
+	Rec *r;
+	usize len;
+
+	r = &s->rec[0];
+	len = k << PGSHIFT;
+	pagerdrop(s->base, len);
+	if(r->word & Fdirty)
+		secwipe((void*)s->base, len);
+	r->head -= len;
+	if(r->head == 0)
+		r->word &= ~Fdirty;
+	a->slotbytes -= len;
+	if(s->kind == Srun){
+		/* no longer its class's shape: it goes back whole when freed */
+		s->kind = Slarge;
+		s->class = -1;
+		s->magic = 0;
+	}
+	pagesplit(s, f, k);
+	s->size = s->npage << PGSHIFT;
+}
+
+/* wipe what slot i of s still holds unwiped: all of a free one, the released front of a live one */
+static void
+settleslot(Span *s, uint i)
+{
+	Rec *r;
+
+	r = &s->rec[i];
+	if(!(r->word & Fdirty))
+		return;
+	pagein(slotaddr(s, i), slotsize(s));
+	secwipe((void*)slotaddr(s, i), r->word & Flive ? r->head : slotsize(s));
+	r->word &= ~Fdirty;
+}
+
+/*
+ * At exit: no byte that held a's data stays in plaintext (DESIGN.md,
+ * Process lifecycle), even in runs passing to the parent, and every
+ * byte whose wipe was deferred is counted wiped.
+ */
+void
+settle(Area *a)
+{
+	Span *s;
+	uint i;
+
+	if(a->budget.deferred == 0)
+		return;
+	for(s = a->spans; s != nil; s = s->anext)
+		for(i = 0; i < s->nslot; i++)
+			settleslot(s, i);
+	a->budget.wiped += a->budget.deferred;
+}
+
+/* give a span back to the heap; what it still holds unwiped is wiped first */
 void
 spanrelease(Area *a, Span *s)
 {
-	int i;
+	uint i;
 
 	if(s->inpartial)
 		partialout(a, s);
 	unareaspan(a, s);
-	for(i = 0; i < s->nslot; i++)
-		if(s->rec[i].word & Fdirty)
-			s->dirty = 1;
 	pagerdrop(s->base, s->npage << PGSHIFT);
+	for(i = 0; i < s->nslot; i++)
+		settleslot(s, i);
+	if(s->empty)
+		ATOMSTORE(&s->empty, 0);
 	metafree(s->rec, s->metasize);
 	metafree(s->alast, s->nslot * sizeof(uvlong));
 	s->alast = nil;
@@ -254,8 +360,10 @@ slotfree(Area *a, Span *s, uint i)
 		o = s->next != nil ? s->next : s->prev;
 		if(o != nil)
 			spanrelease(a, s);
-		else
+		else{
+			ATOMSTORE(&s->empty, 1);
 			keptempty(a);
+		}
 	}
 }
 

@@ -79,6 +79,9 @@ class PebbleMachine(RuleBasedStateMachine):
     def init(self, heap=1 << 20, nproc=6, ring=4096, budget=0, seed=1, encrypt=False):
         self.pb = Pebble(heap, nproc, ring, budget, seed)
         self.m = M.Model(heap, nproc, ring, budget if budget else 1 << 20)
+        # the harness's probe proc (it found the arena) exited: the system totals keep its wipes
+        sys = Pebble.sysstats()
+        self.m.exit_wiped, self.m.exit_deferred = sys["wiped"], sys["deferred"]
         self.nproc = nproc
         self.procs = []             # every host Proc structure made
         self.pid = 100
@@ -136,6 +139,7 @@ class PebbleMachine(RuleBasedStateMachine):
     def begin(self):
         self.tick()
         self.before = Pebble.digest()
+        self.sys_before = Pebble.sysstats()
         if self.failmalloc:
             lib.detfailmalloc(1)
 
@@ -148,6 +152,12 @@ class PebbleMachine(RuleBasedStateMachine):
             name, code(got), code(want), " (a host malloc failure was injected)" if injected else "")
         if (got != M.OK or not changes) and digest:
             assert Pebble.digest() == self.before, "%s failed (%s) but changed state" % (name, code(got))
+            # no statistic either: whatever sysstats reports (the audit counters the model predicts)
+            sys = Pebble.sysstats()
+            for k, v in self.sys_before.items():
+                if k not in ("audit_logged", "audit_dropped"):
+                    assert sys[k] == v, "%s failed (%s) but changed sysstats.%s: %r -> %r" % (
+                        name, code(got), k, v, sys[k])
         return injected
 
     # -- process lifecycle -------------------------------------------------------
@@ -277,9 +287,7 @@ class PebbleMachine(RuleBasedStateMachine):
         want = self.m.alloc(p, size, prot, out_ok, addr)
         if got == M.NOMEM and want == M.NOMEM:
             self.nomem_plausible(size, injected)
-        # a heap refusal may first take back areas' cached empty runs, which
-        # pebble_secure_digest counts: NOMEM is held to the model, not the digest
-        self.end("alloc_simple" if simple else "alloc", want, got, digest=got != M.NOMEM or injected)
+        self.end("alloc_simple" if simple else "alloc", want, got)
         if got == M.OK:
             assert Pebble.peek(addr, size) == bytes(size), "fresh memory is not zero"
             err, info = Pebble.info(p, addr)
@@ -287,12 +295,26 @@ class PebbleMachine(RuleBasedStateMachine):
             self.m.setident(addr, info.id)
 
     def nomem_plausible(self, size, injected):
-        """The heap may refuse only what it could not place."""
-        if injected or size > self.pb.heap:
+        """The heap may refuse only what it could not place: largest_free is the largest
+        allocation that could succeed now for a proc with budget to spare (DESIGN.md)."""
+        if injected:
             return
         largest = Pebble.sysstats()["largest_free"]
-        need = -(-size // PAGE) * PAGE if size > 64 * 1024 else 64 * PAGE
-        assert largest < need, "NOMEM for %d bytes with %d contiguous bytes free" % (size, largest)
+        if size > 64 * 1024:
+            # whole pages: refused exactly when more than largest_free
+            assert size > largest, "NOMEM for %d bytes with largest_free %d" % (size, largest)
+        else:
+            # a size class's run takes up to 64 pages, more than some larger allocations do
+            assert largest < 64 * PAGE, "NOMEM for %d bytes with largest_free %d" % (size, largest)
+
+    @rule(p=who)
+    def alloc_largest(self, p):
+        """An allocation of exactly largest_free succeeds for a proc whose budget allows it."""
+        largest = Pebble.sysstats()["largest_free"]
+        live = [q for q in self.attached()
+                if self.m.area(q).limit - self.m.area(q).used >= largest]
+        if largest and live:
+            self.alloc(live[p % len(live)], largest, M.READ | M.WRITE, False, True)
 
     @rule(p=who, kind=ptr_kinds, i=pick)
     def free(self, p, kind, i):
@@ -339,10 +361,22 @@ class PebbleMachine(RuleBasedStateMachine):
     def memop(self, name, fn, p, kind, i, n, who=None, ptr=None):
         p = self.proc(p) if who is None else who
         ptr = self.ptr(kind, i) if ptr is None else ptr
+        al = self.m.allocs.get(ptr)
+        back = self.m.pages_back(al, n) if al is not None and 0 < n < al.size else 0
         self.begin()
         got = fn(cproc(p), cptr(ptr), n)
-        want = self.m.free(p, ptr) if name == "free" else getattr(self.m, name)(p, ptr, n)
+        if name == "free":
+            want = self.m.free(p, ptr)
+        elif name == "free_size":
+            want = self.m.free_size(p, ptr, n, refused=got == M.NOMEM and self.failmalloc)
+        else:
+            want = getattr(self.m, name)(p, ptr, n)
         self.end(name, want, got)
+        if got == M.OK and name == "free_size" and back:
+            # every whole page of the freed front is free heap memory at once
+            grew = Pebble.sysstats()["free_bytes"] - self.sys_before["free_bytes"]
+            assert grew == back * PAGE, "partial free gave back %d bytes, want %d pages" % (grew, back)
+            OBSERVED[("free_size", "pages back")] += 1
         if got == M.OK and name != "wipe" and ptr not in self.m.allocs:
             self.freed.append(ptr)
 
@@ -662,7 +696,7 @@ class PebbleMachine(RuleBasedStateMachine):
                 assert Pebble.peek(lo, hi - lo) == bytes(hi - lo), "released bytes were not wiped"
         self.m.wiped_ranges.clear()
         heap = self.pb.arena()
-        for lo, hi in [(al.addr, al.addr + al.size) for al in self.m.allocs.values()] + self.m.dirty_ranges:
+        for lo, hi in [(al.addr, al.addr + al.size) for al in self.m.allocs.values()] + [r[:2] for r in self.m.dirty_ranges]:
             heap[lo - base:hi - base] = bytes(hi - lo)
         if heap.count(0) != len(heap):
             i = next(i for i, b in enumerate(heap) if b)

@@ -30,6 +30,7 @@ RWX = READ | WRITE | EXEC
 
 EVE = "eve"
 USIZE_MAX = 2**64 - 1
+PAGE = 4096                 # the heap's page: partial frees give back whole ones
 
 KEY_BUDGET = "pebble.secure.budget"
 KEY_ENCRYPTION = "pebble.secure.encryption"
@@ -106,6 +107,7 @@ class Allocation:
     data: bytearray
     grants: dict = field(default_factory=dict)      # holder ProcStruct -> perms
     ident: int = 0          # the id info reports: never reused, kept when inherited
+    origin: int = 0         # its start when made: partial frees give back whole pages from here
 
 
 @dataclass
@@ -146,7 +148,10 @@ class Model:
         # (zeroed before reuse); the harness checks the first and lets the
         # second hold old bytes
         self.wiped_ranges = []
-        self.dirty_ranges = []
+        self.dirty_ranges = []      # (lo, hi, area): allowed to hold old bytes until that area's proc exits
+        # what the system statistics keep of procs that exited
+        self.exit_wiped = 0
+        self.exit_deferred = 0
 
     # -- lookups -----------------------------------------------------------
 
@@ -219,7 +224,7 @@ class Model:
             self.wiped_ranges.append(rng)
         else:
             a.deferred += n
-            self.dirty_ranges.append(rng)
+            self.dirty_ranges.append(rng + (a,))
         a.used -= n
 
     def free_whole(self, al, by, op, wipe, group=None):
@@ -247,6 +252,7 @@ class Model:
         al = Allocation(addr, size, perms, p, self.nborn, self.now,
                         bool(self.auditing and a.audit), bytearray(size))
         al.ident = self.nborn           # until the caller learns the core's (setident)
+        al.origin = addr
         self.allocs[addr] = al
         a.charge(size)
         self.logentry(al, ALLOC, p, size, perms=perms)
@@ -259,8 +265,19 @@ class Model:
     def alloc_simple(self, p, size, out_ok=True, addr=None):
         return self.alloc(p, size, READ | WRITE, out_ok, addr)
 
-    def _memop(self, p, ptr, n, op):
-        """free, free_size, wipe, wipe_and_free: n is the size argument, 0 = all."""
+    @staticmethod
+    def whole_pages(lo, hi):
+        """Pages lying wholly inside [lo, hi) (the arena starts on a page)."""
+        return max(0, hi // PAGE - -(-lo // PAGE))
+
+    def pages_back(self, al, n):
+        """Pages a partial free of al's first n bytes gives back to the heap: every whole
+        page inside the freed front (DESIGN.md, Free), counted from where al began."""
+        return (self.whole_pages(al.origin, al.addr + n) - self.whole_pages(al.origin, al.addr))
+
+    def _memop(self, p, ptr, n, op, refused=False):
+        """free, free_size, wipe, wipe_and_free: n is the size argument, 0 = all.
+        refused: the host failed the metadata a partial free giving pages back needs."""
         if p is None or ptr == 0:
             return INVALID
         if self.area(p) is None:
@@ -286,6 +303,8 @@ class Model:
         elif n == al.size:
             self.free_whole(al, p, FREE, wipe=False)
         else:
+            if refused and self.pages_back(al, n) > 0:
+                return self.deny(al, p, NOMEM)
             self.logentry(al, PARTIAL_FREE, p, n)
             self.release(al, n, wipe=False)
             del self.allocs[al.addr]
@@ -298,10 +317,10 @@ class Model:
     def free(self, p, ptr):
         return self._memop(p, ptr, 0, "free")
 
-    def free_size(self, p, ptr, n):
+    def free_size(self, p, ptr, n, refused=False):
         if n == 0:
             return INVALID
-        return self._memop(p, ptr, n, "free")
+        return self._memop(p, ptr, n, "free", refused)
 
     def wipe(self, p, ptr, n):
         return self._memop(p, ptr, n, "wipe")
@@ -354,9 +373,14 @@ class Model:
         if self.area(p) is None:
             return NOTFOUND
         al = self.containing(addr)
-        if al is None or addr + n > al.addr + al.size:
+        if al is None:
             return NOTFOUND
-        if perm & ~self.perms_of(p, al):
+        have = self.perms_of(p, al)
+        if not have:                # a stranger learns nothing of the extent: PERM whatever n
+            return self.deny(al, p, PERM)
+        if addr + n > al.addr + al.size:
+            return NOTFOUND
+        if perm & ~have:
             return self.deny(al, p, PERM)
         return OK
 
@@ -522,6 +546,11 @@ class Model:
         # everything else is wiped and freed
         for al in sorted(self.owned_by(p), key=lambda al: al.born):
             self.free_whole(al, p, EXIT, wipe=True, group=g)
+        # and whatever p freed unwiped is wiped now, counted in its total_wiped
+        a.wiped += a.deferred
+        self.exit_wiped += a.wiped
+        self.exit_deferred += a.deferred
+        self.dirty_ranges = [r for r in self.dirty_ranges if r[2] is not a]
         del self.areas[p.slot]
         return OK
 
@@ -532,6 +561,6 @@ class Model:
         dropped = max(0, len(self.log) - self.audit_ring)
         return dict(heap_size=self.heap_size, in_use=sum(a.used for a in areas),
                     live_allocations=len(self.allocs), attached=len(self.areas),
-                    wiped=sum(a.wiped for a in areas),
-                    deferred=sum(a.deferred for a in areas),
+                    wiped=self.exit_wiped + sum(a.wiped for a in areas),
+                    deferred=self.exit_deferred + sum(a.deferred for a in areas),
                     audit_logged=len(self.log), audit_dropped=dropped)

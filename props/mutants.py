@@ -107,6 +107,35 @@ MUTANTS = [
      "\tif(n > r->size || (op == Owipefree && n != 0 && n != r->size)){\n",
      "\tif(n > r->size || (op == Owipefree && n != 0 && n != r->size)){\n\t\ta->budget.wiped++;\n",
      "a refused wipe or free still counts a wiped byte"),
+    # DESIGN.md as sharpened in December (issue 8)
+    ("partial-free-keeps-pages", "core/alloc.c",
+     "k = s->nslot == 1 ? (r->head + n) >> PGSHIFT : 0;", "k = 0;",
+     "a partial free gives the budget back but keeps the freed front's whole pages"),
+    ("refused-alloc-reclaims", "core/slab.c",
+     "if(s == nil && reclaimfits(npage)){", "if(s == nil){",
+     "an alloc the heap refuses first takes back cached runs: the system statistics change"),
+    ("index-after-dirty-slot", "core/slab.c",
+     "\t\tif(s != nil){\n\t\t\tif(audit && auditindex(s) < 0)\n\t\t\t\treturn nil;\n",
+     "\t\tif(s != nil){\n\t\t\tif(audit && auditindex(s) < 0){\n\t\t\t\ti = takeslot(a, s);\n"
+     "\t\t\t\tzero((void*)slotaddr(s, i), slotsize(s));\n\t\t\t\ts->rec[i].word = 0;\n"
+     "\t\t\t\ts->freemap[i/64] |= 1ULL << (i%64);\n\t\t\t\ts->nfree++;\n\t\t\t\treturn nil;\n\t\t\t}\n",
+     "an alloc that fails on its audit index has already zeroed a dirty slot"),
+    ("largest-free-ignores-cache", "core/heap.c",
+     "if(s->inbin || ATOMLOAD(&s->empty))", "if(s->inbin)",
+     "largest_free leaves out the runs areas keep cached"),
+    ("exit-leaves-deferred", "core/slab.c",
+     "\tif(a->budget.deferred == 0)\n\t\treturn;\n\tfor(s = a->spans;", "\tif(1)\n\t\treturn;\n\tfor(s = a->spans;",
+     "exit leaves bytes freed with auto_wipe off in plaintext, uncounted"),
+    ("release-keeps-dirty", "core/slab.c",
+     "\tfor(i = 0; i < s->nslot; i++)\n\t\tsettleslot(s, i);\n\tif(s->empty)",
+     "\tif(s->empty)",
+     "a run given back to the heap keeps the unwiped bytes of the area that owned it"),
+    ("check-tells-extent", "core/share.c",
+     "if(a != c && (!testmapbit(a, c->rd.base.slot) || findgrant(s, i, c) == nil)){", "if(0){",
+     "the access check tells a proc with no grant where an allocation ends"),
+    ("start-unlocked", "core/host/posix.c",
+     "if(!locked && !mayunlock){", "if(0){",
+     "the POSIX host starts with the arena unlocked though nobody chose it"),
 ]
 
 
@@ -130,7 +159,7 @@ def run(cmd, cwd, timeout=900):
 
 def suite(tree, tests):
     """Build, then run the tests: 'passed', 'failed', or 'no build'."""
-    rc, out = run(["ninja", "build/libpebble.so", "build/props/pebble_cdef.h"], tree)
+    rc, out = run(["ninja", "build/libpebble.so", "build/props/pebble_cdef.h", "build/pebblemlock"], tree)
     if rc != 0:
         return "no build", out
     rc, out = run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], tree)

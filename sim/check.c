@@ -245,7 +245,9 @@ checksys(Ev *e, Walk *w)
 	int i;
 	SProc *p;
 
-	attached = wiped = deferred = 0;
+	attached = 0;
+	wiped = sim.exitwiped;
+	deferred = sim.exitdeferred;
 	nalloc = 0;
 	for(i = 0; i < sim.procs.n; i++){
 		p = sim.procs.v[i];

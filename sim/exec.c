@@ -300,9 +300,15 @@ access(Ev *e, SProc *p, uintptr v, usize len, int perm, SAlloc **tp)
 	if(!attached(p))
 		return NOTFOUND;
 	t = allocin(v);
-	if(t == nil || len > t->ptr + t->size - v)
+	if(t == nil)
 		return NOTFOUND;
 	have = t->owner == p ? t->prot : hasgrant(t, p);
+	if(have == 0){	/* a stranger learns nothing of the extent: PERM whatever len */
+		auditexp(t, 1);	/* DENIED */
+		return PERM;
+	}
+	if(len > t->ptr + t->size - v)
+		return NOTFOUND;
 	if((perm & ~have) != 0){
 		auditexp(t, 1);	/* DENIED */
 		return PERM;
@@ -777,6 +783,11 @@ exitmodel(Ev *e, SProc *p)
 		p->nalloc--;
 		killalloc(x);
 	}
+	/* DESIGN.md: deferred wipes happen at exit and count in total_wiped; the system's totals keep them */
+	p->wiped += p->deferred;
+	sim.wiped += p->deferred;
+	sim.exitwiped += p->wiped;
+	sim.exitdeferred += p->deferred;
 	p->attached = 0;
 }
 

@@ -209,6 +209,8 @@ struct Sim {
 	usize	peak;
 	uvlong	wiped;
 	uvlong	deferred;
+	uvlong	exitwiped;	/* total_wiped of procs that exited, deferred bytes included */
+	uvlong	exitdeferred;
 	uvlong	pagedout;
 	uvlong	fullscans;
 	uvlong	sandwiches;

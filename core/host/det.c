@@ -202,11 +202,12 @@ detdump(void (*fn)(void*, usize, void*), void *arg)
 }
 
 void*
-hostarena(usize size, int *locked)
+hostarena(usize size, int mayunlock, int *locked)
 {
 	void *p;
 
-	*locked = 0;	/* plain memory: nothing pins it, and we say so */
+	/* simulated RAM: plain memory that nothing pins, and we say so; not a real host, so no refusal */
+	*locked = 0;
 	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? nil : p;	/* zero pages, made when first touched */
 }

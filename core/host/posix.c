@@ -1,14 +1,18 @@
 /*
  * The POSIX host (see posix.h).  If mlock fails (RLIMIT_MEMLOCK) the
- * arena is still used, and the core's system statistics say locked 0:
- * a host never claims a pinning it did not get.
+ * subsystem does not start, unless the caller set Pebbleconf.unlocked:
+ * then the arena is used unpinned and the system statistics say
+ * locked 0.  A host never claims a pinning it did not get, and never
+ * drops it silently.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -119,8 +123,29 @@ enum { HUGE = 2<<20 };
  * pages, so that a large live set costs fewer TLB misses; a
  * PROT_NONE guard page lies on each side of it.
  */
+/*
+ * DESIGN.md (Encryption): a real host locks the arena in RAM or does
+ * not start, unless the caller chose to run unlocked.  Say which
+ * limit stood in the way and what was asked, so that it can be fixed.
+ */
+static void
+lockfailed(usize size, int err)
+{
+	struct rlimit rl;
+	char lim[32];
+
+	if(getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		snprintf(lim, sizeof lim, "unlimited");
+	else
+		snprintf(lim, sizeof lim, "%llu bytes", (unsigned long long)rl.rlim_cur);
+	fprintf(stderr, "pebble: cannot lock the secure heap in RAM: mlock of %zu bytes failed (%s); "
+		"RLIMIT_MEMLOCK is %s. Raise it (ulimit -l %zu, or memlock in /etc/security/limits.conf, "
+		"or run with CAP_IPC_LOCK), or set Pebbleconf.unlocked to run unlocked.\n",
+		size, strerror(err), lim, (size + 1023) / 1024);
+}
+
 void*
-hostarena(usize size, int *lockedp)
+hostarena(usize size, int mayunlock, int *lockedp)
 {
 	uchar *raw, *p, *end;
 	usize pg, total;
@@ -144,6 +169,11 @@ hostarena(usize size, int *lockedp)
 	madvise(p, size, MADV_DONTDUMP);
 	madvise(p, size, MADV_DONTFORK);
 	locked = mlock(p, size) == 0;
+	if(!locked && !mayunlock){
+		lockfailed(size, errno);
+		munmap(p - pg, size + 2*pg);
+		return nil;
+	}
 	*lockedp = locked;
 	tickstart();
 	return p;

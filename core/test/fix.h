@@ -28,3 +28,4 @@ void	testswitch(void);
 void	testaudit(void);
 void	testheap(void);
 void	testpager(void);
+void	testrelease(void);

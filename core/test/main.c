@@ -122,6 +122,7 @@ static struct {
 	{"audit", testaudit},
 	{"heap", testheap},
 	{"pager", testpager},
+	{"release", testrelease},
 };
 
 int

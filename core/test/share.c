@@ -100,6 +100,20 @@ testcheck(void)
 	OK(pebble_secure_check(a, p, 100, PEBBLE_READ|PEBBLE_WRITE));
 	OK(pebble_secure_check(a, p+99, 1, PEBBLE_WRITE));
 	OK(pebble_secure_check(a, p+50, 50, PEBBLE_READ));
+
+	/* a proc with no grant learns nothing of the extent: PERM whatever len (DESIGN.md, Sharing) */
+	FAILS(pebble_secure_check(b, p, 100, PEBBLE_READ), PEBBLE_ERR_PERM);
+	FAILS(pebble_secure_check(b, p, 101, PEBBLE_READ), PEBBLE_ERR_PERM);
+	FAILS(pebble_secure_check(b, p+50, 1000, PEBBLE_WRITE), PEBBLE_ERR_PERM);
+	FAILS(pebble_secure_check(b, p+99, (usize)-1, PEBBLE_READ), PEBBLE_ERR_PERM);
+	/* a grantee still gets NOTFOUND past the end, and PERM for what it was not granted */
+	OK(pebble_secure_share(a, b, p, PEBBLE_READ));
+	OK(pebble_secure_check(b, p, 100, PEBBLE_READ));
+	FAILS(pebble_secure_check(b, p, 101, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_check(b, p+50, 51, PEBBLE_WRITE), PEBBLE_ERR_NOTFOUND);
+	FAILS(pebble_secure_check(b, p+50, 50, PEBBLE_WRITE), PEBBLE_ERR_PERM);
+	OK(pebble_secure_revoke(a, b, p));
+	FAILS(pebble_secure_check(b, p, 101, PEBBLE_READ), PEBBLE_ERR_PERM);
 	teardown();
 }
 
