@@ -335,7 +335,7 @@ registerreplay(void)
 		}
 	}
 	if(sim)
-		for(const char *p : {"keyserver", "tls", "forkstorm", "pressure", "mixed"})
+		for(const char *p : {"keyserver", "tls", "forkstorm", "pressure", "mixed", "swarm"})
 			benchmark::RegisterBenchmark((std::string("sim/run/workload:") + p).c_str(), simrun, std::string(p))
 				->UseManualTime()->Iterations(1)->Repetitions(1);
 	benchmark::AddCustomContext("pebblesim", sim ? simpath() : "missing");

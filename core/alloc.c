@@ -94,6 +94,7 @@ dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
 	n = r->size;
 	auditlog(s, i, op, by, n, 0, 0, 0);
 	release(a, r, recaddr(s, i), n, wipe);
+	passert(a->budget.nalloc > 0 && (r->word & Fshared) == 0);	/* its grants went with revokeall */
 	a->budget.nalloc--;
 	slotfree(a, s, i);
 }

@@ -29,10 +29,9 @@ int
 auditinit(int n)
 {
 	pb->audit.n = n;
-	pb->audit.ring = metaalloc(n * sizeof(Auditent));
+	pb->audit.ring = metazalloc(n * sizeof(Auditent));	/* touched as it fills */
 	if(pb->audit.ring == nil)
 		return -1;
-	memset(pb->audit.ring, 0, n * sizeof(Auditent));
 	return 0;
 }
 

@@ -21,10 +21,10 @@ enum {
 };
 
 static char *keys[NCONF] = {
-	[Kbudget]	"pebble.secure.budget",
-	[Kencrypt]	"pebble.secure.encryption",
-	[Kaudit]	"pebble.secure.audit",
-	[Kwipe]		"pebble.secure.auto_wipe",
+	[Kbudget]	PEBBLE_CONF_BUDGET,
+	[Kencrypt]	PEBBLE_CONF_ENCRYPTION,
+	[Kaudit]	PEBBLE_CONF_AUDIT,
+	[Kwipe]		PEBBLE_CONF_AUTOWIPE,
 };
 
 static int

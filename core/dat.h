@@ -9,6 +9,7 @@ typedef struct Auditent Auditent;
 typedef struct Auditlog Auditlog;
 typedef struct Class Class;
 typedef struct Grant Grant;
+typedef struct Pager Pager;
 typedef struct Pebble Pebble;
 typedef struct Rec Rec;
 typedef struct Span Span;
@@ -50,6 +51,7 @@ enum {
 	Faudit	= 1ULL<<(IDBITS+4),
 	Fdirty	= 1ULL<<(IDBITS+5),	/* slot bytes not all zero */
 	Fshared	= 1ULL<<(IDBITS+6),	/* grants exist in span->grants */
+	Finherit	= 1ULL<<(IDBITS+7),	/* passes to the parent at exit (proc.c) */
 };
 #define RID(r)		((r)->word & ((1ULL<<IDBITS)-1))
 #define RPERM(r)	((int)(((r)->word & Fperm) >> IDBITS))
@@ -152,6 +154,16 @@ struct Auditlog {
 	uvlong	head;		/* entries ever logged (atomic) */
 };
 
+/* the pager's state: set up and torn down in pager.c */
+struct Pager {
+	uvlong	pagedout;	/* pages now in swap; atomic */
+	uchar	*out;		/* page -> 1 when its contents are in swap */
+	uvlong	*nonce;		/* page -> nonce it was encrypted under */
+	uchar	*buf;		/* the pager's ciphertext, never plaintext */
+	ulong	hand;		/* the clock over the arena */
+	Lock	lk;		/* one pageout at a time */
+};
+
 struct Pebble {
 	Pebbleconf	conf;
 	uchar	*arena;
@@ -173,14 +185,9 @@ struct Pebble {
 	uvlong	idnext;		/* atomic, in IDBLOCKs */
 	usize	metabytes;	/* atomic */
 	int	hasempty;	/* some area may keep empty runs (atomic) */
-	uvlong	pagedout;	/* atomic */
 	usize	exitwiped;	/* total_wiped of procs that exited (atomic) */
 	usize	exitdeferred;	/* and their total_deferred */
-	uchar	*pgout;		/* page -> 1 when its contents are in swap */
-	uvlong	*pgnonce;	/* page -> nonce it was encrypted under */
-	uchar	*pgbuf;		/* the pager's ciphertext, never plaintext */
-	ulong	hand;		/* the pager's clock */
-	Lock	pagerlk;
+	Pager	pager;
 };
 
 extern Pebble	*pb;

@@ -2,7 +2,7 @@
  * A digest of all the state a call may change: switches, every area's
  * budget, settings and access map, every live allocation (place,
  * size, id, permissions, time, owner), every grant, and every byte of
- * the arena.  Tests compare digests around a failed call to prove it
+ * the arena that is not known to be zero (arenadigest).  Tests compare digests around a failed call to prove it
  * changed nothing; the simulator prints one to prove two runs alike.
  * Addresses enter as offsets in the arena and procs as slots and
  * pids, so the digest does not depend on where the host put things.
@@ -86,6 +86,45 @@ spandigest(uvlong h, Span *s)
 	return s->grants != nil ? mix(h, grantdigest(s)) : h;
 }
 
+/*
+ * The arena's bytes: every non-zero word with its offset, so that the
+ * value is the arena's content whatever the spans over it.  Spans in
+ * the free bins are zero (dirty bytes never leave their area unwiped,
+ * and every allocation is checked to read zero), so they are skipped: a big, little
+ * used heap is not read end to end, nor faulted in page by page.
+ */
+static uvlong
+mixnonzero(uvlong h, uchar *p, usize n)
+{
+	usize i;
+	uvlong w;
+
+	for(i = 0; i + 8 <= n; i += 8){
+		memmove(&w, p+i, 8);
+		if(w != 0)
+			h = mix(mix(h, (uintptr)(p+i) - (uintptr)pb->arena), w);
+	}
+	return h;
+}
+
+static uvlong
+arenadigest(uvlong h)
+{
+	ulong pg;
+	Span *s;
+
+	if(pb->pagemap == nil || pb->pagemap[0] == nil)
+		return mixnonzero(h, pb->arena, pb->size);
+	for(pg = 0; pg < pb->npage; pg += s->npage){
+		s = pb->pagemap[pg];
+		if(s == nil || s->npage == 0)
+			return mixnonzero(h, pb->arena, pb->size);	/* not tiled: take it all */
+		if(!s->inbin)
+			h = mixnonzero(h, (uchar*)s->base, s->npage << PGSHIFT);
+	}
+	return h;
+}
+
 uvlong
 pebble_secure_digest(void)
 {
@@ -107,6 +146,6 @@ pebble_secure_digest(void)
 		&& s->base == (uintptr)pb->arena + ((uintptr)pg << PGSHIFT))
 			h = spandigest(h, s);
 	}
-	h = mixbytes(h, pb->pgout, pb->npage);
-	return mixbytes(h, pb->arena, pb->size);
+	h = mixbytes(h, pb->pager.out, pb->npage);
+	return arenadigest(h);
 }

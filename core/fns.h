@@ -73,6 +73,7 @@ void	pagein(uintptr, usize);
 void	pagerdrop(uintptr, usize);
 int	pagetouch(uintptr, usize);
 void	pageinall(Area*);
+int	pagerinit(void);
 void	pagerfree(void);
 
 /* chacha.c */
@@ -80,6 +81,7 @@ void	chacha20(uchar *dst, uchar *src, usize, uchar key[32], uvlong nonce, uvlong
 
 /* pebble.c: the instance, and host metadata with accounting */
 void*	metaalloc(usize);
+void*	metazalloc(usize);
 void	metafree(void*, usize);
 
 #define ATOMLOAD(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -164,9 +166,26 @@ badperm(int perm)
 	return perm == 0 || (perm & ~PEBBLE_RWX) != 0;
 }
 
+/*
+ * passert: an invariant of the slot, page and grant bookkeeping.  On in
+ * every build of this project (the deterministic host, the simulator,
+ * the tests, the sanitizer builds, the benchmarks: a compare each); a
+ * kernel build that defines PEBBLE_NOASSERT compiles them out.  A
+ * broken invariant is a bug in the core, never a caller's error: it
+ * panics rather than return a code.
+ */
+#define PASSERTSTR1(x)	#x
+#define PASSERTSTR(x)	PASSERTSTR1(x)
+#ifdef PEBBLE_NOASSERT
+#define passert(c)	((void)0)
+#else
+#define passert(c)	((c) ? (void)0 : hostpanic("pebble: " __FILE__ ":" PASSERTSTR(__LINE__) ": broken invariant: " #c))
+#endif
+
 static inline void
 charge(Area *a, usize n)
 {
+	passert(n <= a->budget.limit - a->budget.used);	/* callers checked the budget */
 	a->budget.used += n;
 	if(a->budget.used > a->budget.peak)
 		a->budget.peak = a->budget.used;
@@ -176,6 +195,7 @@ charge(Area *a, usize n)
 static inline void
 uncharge(Area *a, usize n)
 {
+	passert(n <= a->budget.used);
 	a->budget.used -= n;
 	a->rd.used_size = a->budget.used;
 }

@@ -116,6 +116,7 @@ binput(Span *s)
 
 	s->kind = Sfree;
 	ATOMSTORE(&s->area, (Area*)nil);
+	passert(!s->inbin && s->npage > 0);	/* a span is in at most one bin */
 	b = binof(s->npage);
 	s->inbin = 1;
 	s->prev = nil;
@@ -133,6 +134,7 @@ binremove(Span *s)
 {
 	int b;
 
+	passert(s->inbin && pb->freepages >= s->npage);
 	b = binof(s->npage);
 	if(s->prev != nil)
 		s->prev->next = s->next;
@@ -369,14 +371,9 @@ heapinit(usize size)
 	pb->arena = hostarena(size, pb->conf.unlocked, &pb->locked);
 	if(pb->arena == nil)
 		return -1;
-	pb->pagemap = metaalloc(pb->npage * sizeof(Span*));
+	pb->pagemap = metazalloc(pb->npage * sizeof(Span*));
 	if(pb->pagemap == nil)
 		return -1;
-	memset(pb->pagemap, 0, pb->npage * sizeof(Span*));
-	pb->pgout = metaalloc(pb->npage);
-	if(pb->pgout == nil)
-		return -1;
-	memset(pb->pgout, 0, pb->npage);
 	s = newspan();
 	if(s == nil)
 		return -1;
@@ -420,8 +417,6 @@ heapfree(void)
 	}
 	if(pb->pagemap != nil)
 		metafree(pb->pagemap, pb->npage * sizeof(Span*));
-	if(pb->pgout != nil)
-		metafree(pb->pgout, pb->npage);
 	for(i = 0; i < pb->nchunk; i++)
 		metafree(pb->chunks[i], SPANCHUNK*sizeof(Span));
 	if(pb->chunks != nil)

@@ -68,11 +68,15 @@ void	hostrand(void *buf, usize n);
  * locked result says whether they are pinned.  A real host that cannot
  * pin them fails (nil), saying why, unless mayunlock allows running
  * unpinned.  hostmalloc is for the core's metadata and may fail (the
- * simulator injects failures).
+ * simulator injects failures); hostzalloc is the same, zeroed: the
+ * big tables (the audit ring, the access maps, the page tables) come
+ * from it, so that a host can give them as lazily zeroed pages and an
+ * untouched ring costs nothing.
  */
 void*	hostarena(usize size, int mayunlock, int *locked);
 void	hostarenafree(void *base, usize size);
 void*	hostmalloc(usize size);
+void*	hostzalloc(usize size);	/* zeroed; a big block may be pages zeroed when first touched */
 void	hostfree(void *p, usize size);
 
 /*

@@ -31,10 +31,10 @@ pagein1(ulong pg)
 	p = pb->arena + ((uintptr)pg << PGSHIFT);
 	if(hostswapin(pg, p, PGSIZE) < 0)
 		hostpanic("pebble: swap lost a page");
-	chacha20(p, p, PGSIZE, a->key, pb->pgnonce[pg], 0);
+	chacha20(p, p, PGSIZE, a->key, pb->pager.nonce[pg], 0);
 	hostswapdrop(pg);
-	ATOMSTORE(&pb->pgout[pg], 0);
-	ATOMADD(&pb->pagedout, -1);
+	ATOMSTORE(&pb->pager.out[pg], 0);
+	ATOMADD(&pb->pager.pagedout, -1);
 }
 
 static int
@@ -57,10 +57,10 @@ pagein(uintptr v, usize n)
 {
 	ulong pg, last;
 
-	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+	if(ATOMLOAD(&pb->pager.pagedout) == 0 || !pagerange(v, n, &pg, &last))
 		return;
 	for(; pg <= last; pg++)
-		if(ATOMLOAD(&pb->pgout[pg]))
+		if(ATOMLOAD(&pb->pager.out[pg]))
 			pagein1(pg);
 }
 
@@ -70,10 +70,10 @@ pagetouch(uintptr v, usize n)
 {
 	ulong pg, last;
 
-	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+	if(ATOMLOAD(&pb->pager.pagedout) == 0 || !pagerange(v, n, &pg, &last))
 		return 0;
 	for(; pg <= last; pg++)
-		if(ATOMLOAD(&pb->pgout[pg]))
+		if(ATOMLOAD(&pb->pager.out[pg]))
 			return 1;
 	return 0;
 }
@@ -84,13 +84,13 @@ pagerdrop(uintptr v, usize n)
 {
 	ulong pg, last;
 
-	if(ATOMLOAD(&pb->pagedout) == 0 || !pagerange(v, n, &pg, &last))
+	if(ATOMLOAD(&pb->pager.pagedout) == 0 || !pagerange(v, n, &pg, &last))
 		return;
 	for(; pg <= last; pg++)
-		if(ATOMLOAD(&pb->pgout[pg])){
+		if(ATOMLOAD(&pb->pager.out[pg])){
 			hostswapdrop(pg);
-			ATOMSTORE(&pb->pgout[pg], 0);
-			ATOMADD(&pb->pagedout, -1);
+			ATOMSTORE(&pb->pager.out[pg], 0);
+			ATOMADD(&pb->pager.pagedout, -1);
 		}
 }
 
@@ -112,13 +112,13 @@ pageout1(Area *a, ulong pg)
 
 	p = pb->arena + ((uintptr)pg << PGSHIFT);
 	nonce = ++a->nonce;
-	chacha20(pb->pgbuf, p, PGSIZE, a->key, nonce, 0);
-	if(hostswapout(pg, pb->pgbuf, PGSIZE) < 0)
+	chacha20(pb->pager.buf, p, PGSIZE, a->key, nonce, 0);
+	if(hostswapout(pg, pb->pager.buf, PGSIZE) < 0)
 		return 0;
-	pb->pgnonce[pg] = nonce;
+	pb->pager.nonce[pg] = nonce;
 	secwipe(p, PGSIZE);
-	ATOMSTORE(&pb->pgout[pg], 1);
-	ATOMADD(&pb->pagedout, 1);
+	ATOMSTORE(&pb->pager.out[pg], 1);
+	ATOMADD(&pb->pager.pagedout, 1);
 	return 1;
 }
 
@@ -131,7 +131,7 @@ evictable(Area *a, Span *s, ulong pg)
 	v = (uintptr)pb->arena + ((uintptr)pg << PGSHIFT);
 	return a->state == Alive && a->rd.encrypted && spanarea(s) == a
 		&& s->kind != Sfree && v >= s->base && v < s->base + (s->npage << PGSHIFT)
-		&& !ATOMLOAD(&pb->pgout[pg]);
+		&& !ATOMLOAD(&pb->pager.out[pg]);
 }
 
 int
@@ -144,11 +144,11 @@ pebble_secure_pageout(usize npages)
 
 	if(pb == nil)
 		return PEBBLE_ERR_INVALID;
-	lock(&pb->pagerlk);
+	lock(&pb->pager.lk);
 	n = 0;
 	for(scanned = 0; scanned < pb->npage && n < npages; scanned++){
-		pg = pb->hand;
-		pb->hand = (pg + 1) % pb->npage;
+		pg = pb->pager.hand;
+		pb->pager.hand = (pg + 1) % pb->npage;
 		s = ATOMLOAD(&pb->pagemap[pg]);
 		if(s == nil || (a = spanarea(s)) == nil || !canwlock(&a->rd.lock))
 			continue;
@@ -156,19 +156,36 @@ pebble_secure_pageout(usize npages)
 			n += pageout1(a, pg);
 		wunlock(&a->rd.lock);
 	}
-	unlock(&pb->pagerlk);
+	unlock(&pb->pager.lk);
 	return n;
 }
 
-/* at teardown: nothing of this instance stays in swap */
+/* after heapinit: the page tables (zero until first touched) and the ciphertext buffer */
+int
+pagerinit(void)
+{
+	pb->pager.out = metazalloc(pb->npage);
+	pb->pager.nonce = metazalloc(pb->npage * sizeof(uvlong));
+	pb->pager.buf = metaalloc(PGSIZE);
+	if(pb->pager.out == nil || pb->pager.nonce == nil || pb->pager.buf == nil)
+		return -1;
+	return 0;
+}
+
+/* at teardown: nothing of this instance stays in swap, nothing of the pager in memory */
 void
 pagerfree(void)
 {
 	ulong pg;
 
-	if(pb->pgout == nil)
-		return;
-	for(pg = 0; pg < pb->npage; pg++)
-		if(pb->pgout[pg])
-			hostswapdrop(pg);
+	if(pb->pager.out != nil)
+		for(pg = 0; pg < pb->npage; pg++)
+			if(pb->pager.out[pg])
+				hostswapdrop(pg);
+	metafree(pb->pager.out, pb->npage);
+	metafree(pb->pager.nonce, pb->npage * sizeof(uvlong));
+	metafree(pb->pager.buf, PGSIZE);
+	pb->pager.out = nil;
+	pb->pager.nonce = nil;
+	pb->pager.buf = nil;
 }

@@ -24,6 +24,18 @@ metaalloc(usize n)
 	return p;
 }
 
+/* zeroed metadata: the big tables, which the host may give as lazily zeroed pages */
+void*
+metazalloc(usize n)
+{
+	void *p;
+
+	p = hostzalloc(n);
+	if(p != nil)
+		ATOMADD(&pb->metabytes, n);
+	return p;
+}
+
 void
 metafree(void *p, usize n)
 {
@@ -66,10 +78,9 @@ areasinit(void)
 	if(pb->areas == nil)
 		return -1;
 	memset(pb->areas, 0, n * sizeof(Area));	/* teardown walks it */
-	pb->maps = metaalloc(n * pb->mapwords * sizeof(ulong));
+	pb->maps = metazalloc(n * pb->mapwords * sizeof(ulong));
 	if(pb->maps == nil)
 		return -1;
-	memset(pb->maps, 0, n * pb->mapwords * sizeof(ulong));
 	for(i = 0; i < n; i++)
 		areainit(&pb->areas[i], i);
 	return 0;
@@ -107,8 +118,6 @@ teardown(void)
 	areasfree();
 	heapfree();
 	auditfree();
-	metafree(pb->pgbuf, PGSIZE);
-	metafree(pb->pgnonce, pb->npage * sizeof(uvlong));
 	hostfree(pb, sizeof *pb);
 	pb = nil;
 }
@@ -142,12 +151,10 @@ pebbleinit(Pebbleconf *c)
 	pb->idnext = 1;
 	classinit();
 	if(heapinit(k.heapsize) < 0 || auditinit(k.auditsize) < 0 || areasinit() < 0
-	|| (pb->pgbuf = metaalloc(PGSIZE)) == nil
-	|| (pb->pgnonce = metaalloc(pb->npage * sizeof(uvlong))) == nil){
+	|| pagerinit() < 0){
 		teardown();
 		return PEBBLE_ERR_NOMEM;
 	}
-	memset(pb->pgnonce, 0, pb->npage * sizeof(uvlong));
 	sysdefaults();
 	return PEBBLE_ERR_OK;
 }
@@ -203,7 +210,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->audit_dropped = st->audit_logged > pb->audit.n ? st->audit_logged - pb->audit.n : 0;
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
-	st->paged_out = ATOMLOAD(&pb->pagedout);
+	st->paged_out = ATOMLOAD(&pb->pager.pagedout);
 	return PEBBLE_ERR_OK;
 }
 

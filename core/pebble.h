@@ -152,6 +152,12 @@ enum {
 	PEBBLE_MAXAUDIT		= 1<<24,
 };
 
+/* the per-proc settings of getconf and setconf (DESIGN.md, Configuration) */
+#define PEBBLE_CONF_BUDGET	"pebble.secure.budget"
+#define PEBBLE_CONF_ENCRYPTION	"pebble.secure.encryption"
+#define PEBBLE_CONF_AUDIT	"pebble.secure.audit"
+#define PEBBLE_CONF_AUTOWIPE	"pebble.secure.auto_wipe"
+
 /* system-wide switches (the seed's), reset by pebbleinit */
 extern int	pebble_secure_enabled;
 extern usize	pebble_secure_max_budget;

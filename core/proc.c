@@ -19,10 +19,6 @@
 #include "dat.h"
 #include "fns.h"
 
-enum {
-	Finherit	= 1ULL<<(IDBITS+7),	/* passes to the parent at exit */
-};
-
 void
 areainit(Area *a, int slot)
 {

@@ -31,6 +31,7 @@ setmapbit(Area *a, int slot, int on)
 {
 	ulong *m, bit;
 
+	passert(slot >= 0 && slot < pb->conf.nproc && slot != a->rd.base.slot);	/* a grant is to another proc */
 	m = &a->rd.access_map[slot / (8*sizeof(ulong))];
 	bit = 1UL << (slot % (8*sizeof(ulong)));
 	if(on)

@@ -253,6 +253,13 @@ class PebbleMachine(RuleBasedStateMachine):
         self.end("detach", self.m.detach(p), got)
         if got == M.OK:
             self.freed += [a for a, n in owned if a not in self.m.allocs]
+            if not owned:
+                # runs the proc kept empty for reuse counted as free already (DESIGN.md)
+                after = Pebble.sysstats()["largest_free"]
+                assert after == self.sys_before["largest_free"], (
+                    "largest_free %d before an exit that freed nothing, %d after" % (
+                        self.sys_before["largest_free"], after))
+                OBSERVED[("detach", "largest unchanged")] += 1
 
     # -- allocation --------------------------------------------------------------
 
@@ -288,6 +295,10 @@ class PebbleMachine(RuleBasedStateMachine):
         if got == M.NOMEM and want == M.NOMEM:
             self.nomem_plausible(size, injected)
         self.end("alloc_simple" if simple else "alloc", want, got)
+        if got == M.OK and size > 64 * 1024:
+            # whole pages, never an area's cache: it fit in the largest free block
+            assert size <= self.sys_before["largest_free"], (
+                "%d bytes allocated with largest_free %d" % (size, self.sys_before["largest_free"]))
         if got == M.OK:
             assert Pebble.peek(addr, size) == bytes(size), "fresh memory is not zero"
             err, info = Pebble.info(p, addr)
@@ -306,6 +317,39 @@ class PebbleMachine(RuleBasedStateMachine):
         else:
             # a size class's run takes up to 64 pages, more than some larger allocations do
             assert largest < 64 * PAGE, "NOMEM for %d bytes with largest_free %d" % (size, largest)
+
+    @rule(p=who, size=st.sampled_from([16, 100, 3000, 5000, 20000]))
+    def alloc_over_dirty_slot(self, p, size):
+        """DESIGN.md: a refused alloc changes nothing.  A run made with audit off holds a
+        slot freed with auto_wipe off; audit goes on; the next alloc there fails on its
+        audit index: the dirty slot must not have been taken or zeroed first."""
+        live = self.attached()
+        if not live:
+            return
+        p = live[p % len(live)]
+        a = self.m.area(p)
+        if a.limit - a.used < 2 * size:
+            return
+        self.set_conf_call(p, M.KEY_AUDIT, "0")
+        self.set_conf_call(p, M.KEY_AUTO_WIPE, "0")
+        first = len(self.m.allocs)
+        self.alloc(p, size, M.READ | M.WRITE, False, True)
+        self.alloc(p, size, M.READ | M.WRITE, False, True)
+        mine = [al for al in self.m.owned_by(p) if al.size == size]
+        if len(self.m.allocs) < first + 2 or not mine:
+            return
+        al = mine[-1]
+        self.pb_fill(al)
+        self.memop("free", lambda p, a, n: lib.pebble_secure_free(p, a), 0, "start", 0, 0, who=p, ptr=al.addr)
+        self.set_conf_call(p, M.KEY_AUDIT, "1")
+        self.failmalloc = True
+        self.alloc(p, size, M.READ | M.WRITE, False, True)
+
+    def pb_fill(self, al):
+        """Write the owner's bytes into al, as a write through the access check would."""
+        data = bytes((i * 7 + 1) & 0xff or 1 for i in range(al.size))
+        Pebble.poke(al.addr, data)
+        al.data[:] = data
 
     @rule(p=who)
     def alloc_largest(self, p):

@@ -1,17 +1,26 @@
 /*
- * The checker's scans: one proc's statistics against the shadow
- * (after every event that touches it), and the full scan (every
- * sim.scanevery events and at the end): allocations in the heap and
- * apart, every byte of every live allocation as written, the system
- * statistics, and no plaintext of a live allocation in swap or, on a
- * deep scan, in a crash dump of the core's memory.
+ * The checks that run after every event: the result against the
+ * rulebook's, one proc's statistics against the shadow, a new
+ * allocation's place and zeros, wiped bytes, every field of info and
+ * of audit entries, and, after a detach, no plaintext of what the
+ * proc freed unwiped.  Each check counts in the coverage report.
  */
 #include "sim.h"
 
-static Proc*
-procof(SProc *p)
+void
+want(Ev *e, vlong got, Want *w)
 {
-	return &sim.tab[p->slot];
+	char b1[32], b2[32], b3[32];
+
+	sim.inv[Iresult]++;
+	if(got == w->r || got == w->alt)
+		return;
+	if(w->alt != w->r)
+		violation(e, "%s returned %s, the rules say %s or %s", opname[e->op],
+			fmtres(b1, got, Oalloc), fmtres(b2, w->r, Oalloc), fmtres(b3, w->alt, Oalloc));
+	else
+		violation(e, "%s returned %s, the rules say %s", opname[e->op],
+			fmtres(b1, got, Oalloc), fmtres(b2, w->r, Oalloc));
 }
 
 /* a proc's budget and figures, as the core reports them */
@@ -23,6 +32,7 @@ checkproc(SProc *p, Ev *e)
 
 	if(!p->alive)
 		return 0;
+	sim.inv[Istats]++;
 	r = pebble_secure_stats(procof(p), &st);
 	if(!p->attached){
 		if(r != PEBBLE_ERR_NOTFOUND)
@@ -36,7 +46,7 @@ checkproc(SProc *p, Ev *e)
 	if(st.total_budget != p->limit || st.used_budget != p->used || st.num_allocations != (usize)p->nalloc
 	|| st.peak_usage != p->peak || st.total_wiped != p->wiped || st.total_deferred != p->deferred){
 		violation(e, "stats of pid %lu: budget %lu used %lu allocs %lu peak %lu wiped %lu deferred %lu; "
-			"the model has %lu %lu %ld %lu %lu %lu", p->pid,
+			"the shadow has %lu %lu %ld %lu %lu %lu", p->pid,
 			(ulong)st.total_budget, (ulong)st.used_budget, (ulong)st.num_allocations,
 			(ulong)st.peak_usage, (ulong)st.total_wiped, (ulong)st.total_deferred,
 			(ulong)p->limit, (ulong)p->used, p->nalloc, (ulong)p->peak, (ulong)p->wiped, (ulong)p->deferred);
@@ -49,249 +59,117 @@ checkproc(SProc *p, Ev *e)
 	return 0;
 }
 
-/*
- * Swap page pg holds ciphertext: no run of 16 bytes may equal what a
- * live allocation holds at the same place (written bytes are never
- * zero, so a run of them is a fingerprint).
- */
-static void
-swappage(Ev *e, uvlong pg, uchar *buf, usize n)
-{
-	uintptr base, v;
-	SAlloc *a;
-	usize i, run;
-	uchar *sh;
-
-	base = sim.arena + (pg << 12);
-	a = treefloor(base);
-	if(a == nil || a->ptr + a->size <= base)
-		a = treeceil(base);
-	for(; a != nil && a->ptr < base + n; a = treeceil(a->ptr + 1)){
-		if(a->sh == nil)
-			continue;
-		run = 0;
-		for(i = 0; i < n; i++){
-			v = base + i;
-			if(v < a->ptr || v >= a->ptr + a->size){
-				run = 0;
-				continue;
-			}
-			sh = a->sh + (v - a->ptr);
-			run = *sh != 0 && *sh == buf[i] ? run + 1 : 0;
-			if(run >= 16){
-				violation(e, "swap page %llu holds plaintext of the live #%llu", pg, a->h);
-				return;
-			}
-		}
-	}
-}
-
+/* the pages under [v, v+n) back from swap, through the access check as a host would */
 void
-checkswap(Ev *e)
+ownerpagein(Ev *e, SAlloc *a, uintptr v, usize n)
 {
-	int i, n;
-	uvlong key;
-	uchar *buf;
-	usize len;
-
-	n = detswapcount();
-	for(i = 0; i < n && !sim.fail; i++)
-		if(detswapread(i, &key, &buf, &len) == 0)
-			swappage(e, key, buf, len);
-}
-
-/* fingerprints of live secret bytes: every 32nd word of each allocation's writes */
-typedef struct Fp Fp;
-struct Fp {
-	uvlong	*k;
-	usize	cap;
-	uvlong	bloom[1024];
-	SAlloc	**who;
-	Ev	*e;
-};
-
-static void
-fpadd(Fp *f, uvlong w, SAlloc *a)
-{
-	usize i;
-
-	f->bloom[(w >> 6) & 1023] |= 1ULL << (w & 63);
-	for(i = mix64(w) & (f->cap-1); f->k[i] != 0 && f->k[i] != w; i = (i+1) & (f->cap-1))
-		;
-	f->k[i] = w;
-	f->who[i] = a;
-}
-
-static SAlloc*
-fpfind(Fp *f, uvlong w)
-{
-	usize i;
-
-	if(!(f->bloom[(w >> 6) & 1023] & (1ULL << (w & 63))))
-		return nil;
-	for(i = mix64(w) & (f->cap-1); f->k[i] != 0; i = (i+1) & (f->cap-1))
-		if(f->k[i] == w)
-			return f->who[i];
-	return nil;
-}
-
-static void
-fpcount(SAlloc *a, void *arg)
-{
-	if(a->sh != nil)
-		*(usize*)arg += a->size/32 + 1;
-}
-
-static void
-fpfill(SAlloc *a, void *arg)
-{
-	usize off;
-	uvlong w;
-
-	if(a->sh == nil)
-		return;
-	for(off = 0; off + 8 <= a->size; off += 32){
-		memmove(&w, a->sh + off, 8);
-		if((w & 0xff) != 0 && (w >> 56) != 0 && w != 0)
-			fpadd(arg, w, a);
-	}
-}
-
-static void
-dumpblock(void *buf, usize n, void *arg)
-{
-	Fp *f;
-	uchar *p;
-	usize i;
-	uvlong w;
-	SAlloc *a;
-
-	f = arg;
-	p = buf;
-	for(i = 0; i + 8 <= n && !sim.fail; i++){
-		memmove(&w, p+i, 8);
-		if((a = fpfind(f, w)) != nil)
-			violation(f->e, "a crash dump holds plaintext of the live #%llu (a block of %lu bytes, at %lu)", a->h, (ulong)n, (ulong)i);
-	}
-}
-
-static void
-checkdump(Ev *e)
-{
-	Fp f;
-	usize n;
-
-	n = 0;
-	treewalk(fpcount, &n);
-	memset(&f, 0, sizeof f);
-	for(f.cap = 1024; f.cap < 2*n; f.cap *= 2)
-		;
-	f.k = emalloc(f.cap * sizeof f.k[0]);
-	f.who = emalloc(f.cap * sizeof f.who[0]);
-	f.e = e;
-	treewalk(fpfill, &f);
-	detdump(dumpblock, &f);
-	/* the fingerprints are secret bytes too: a later core block must not inherit them */
-	memset(f.k, 0, f.cap * sizeof f.k[0]);
-	__asm__ __volatile__("" : : "r"(f.k) : "memory");
-	free(f.k);
-	free(f.who);
-}
-
-typedef struct Walk Walk;
-struct Walk {
-	Ev	*e;
-	SAlloc	*prev;
-	usize	n;
-	usize	bytes;
-};
-
-/* one live allocation: in the heap, apart from the one before, its bytes as written */
-static void
-checkalloc(SAlloc *a, void *arg)
-{
-	Walk *w;
 	int r;
 
-	w = arg;
-	if(sim.fail)
+	if(peekpagedout() == 0)
 		return;
-	w->n++;
-	w->bytes += a->size;
-	if(a->ptr < sim.arena || a->ptr + a->size > sim.arena + sim.arenasize)
-		violation(w->e, "#%llu lies outside the secure heap", a->h);
-	else if(w->prev != nil && w->prev->ptr + w->prev->size > a->ptr)
-		violation(w->e, "#%llu and #%llu overlap", w->prev->h, a->h);
-	w->prev = a;
-	if(sim.fail)
-		return;
-	if(peekpagedout() > 0){
-		r = pebble_secure_check(procof(a->owner), (void*)a->ptr, a->size, a->prot & -a->prot);
-		if(r != PEBBLE_ERR_OK){
-			violation(w->e, "the owner's access check on #%llu returned %d", a->h, r);
-			return;
-		}
-	}
-	if(a->sh == nil ? !iszero((uchar*)a->ptr, a->size) : memcmp((void*)a->ptr, a->sh, a->size) != 0)
-		violation(w->e, "the bytes of #%llu differ from what was written", a->h);
+	r = pebble_secure_check(procof(a->owner), (void*)v, n, a->prot & -a->prot);
+	if(r != PEBBLE_ERR_OK)
+		violation(e, "the owner's access check on #%llu returned %s", a->h, resname[-r]);
 }
 
-static void
-checksys(Ev *e, Walk *w)
-{
-	PebbleSysStats st;
-	usize attached, wiped, deferred;
-	long nalloc;
-	int i;
-	SProc *p;
-
-	attached = 0;
-	wiped = sim.exitwiped;
-	deferred = sim.exitdeferred;
-	nalloc = 0;
-	for(i = 0; i < sim.procs.n; i++){
-		p = sim.procs.v[i];
-		if(p->attached){
-			attached++;
-			wiped += p->wiped;
-			deferred += p->deferred;
-			nalloc += p->nalloc;
-		}
-		if(checkproc(p, e) < 0)
-			return;
-	}
-	if(pebble_secure_sysstats(&st) != PEBBLE_ERR_OK){
-		violation(e, "sysstats failed");
-		return;
-	}
-	if(st.attached != attached || st.in_use != sim.inuse || st.live_allocations != w->n
-	|| (long)w->n != nalloc || st.in_use != w->bytes || st.wiped != wiped || st.deferred != deferred
-	|| st.audit_logged != sim.audithead || st.paged_out != (usize)detswapcount()
-	|| st.heap_size != sim.arenasize || st.free_bytes > st.heap_size - st.in_use)
-		violation(e, "system statistics: attached %lu in use %lu live %lu wiped %lu deferred %lu audit %llu paged %lu; "
-			"the model has %lu %lu %lu %lu %lu %llu %d",
-			(ulong)st.attached, (ulong)st.in_use, (ulong)st.live_allocations, (ulong)st.wiped,
-			(ulong)st.deferred, st.audit_logged, (ulong)st.paged_out,
-			(ulong)attached, (ulong)sim.inuse, (ulong)w->n, (ulong)wiped, (ulong)deferred,
-			sim.audithead, detswapcount());
-}
-
-/* the whole state; deep adds the crash dump scan */
+/* a new allocation: in the heap, over no live one, reading as zeros */
 void
-checkfull(int deep)
+checknew(Ev *e, SAlloc *a)
 {
-	Walk w;
+	SAlloc *n;
 
-	sim.fullscans++;
-	checkswap(nil);
-	if(deep && !sim.fail)
-		checkdump(nil);
-	memset(&w, 0, sizeof w);
-	w.e = nil;
-	if(!sim.fail)
-		treewalk(checkalloc, &w);
-	if(!sim.fail)
-		checksys(nil, &w);
-	/* the digest hashes the whole arena: every 4th scan proves a failed call changed nothing */
-	sim.sandwichnext = sim.fullscans % 4 == 1;
+	sim.inv[Iplace]++;
+	if(a->ptr < sim.arena || a->ptr - sim.arena > sim.arenasize || a->size > sim.arena + sim.arenasize - a->ptr){
+		violation(e, "#%llu lies outside the secure heap", a->h);
+		return;
+	}
+	if((n = treefloor(a->ptr + a->size - 1)) != nil && n != a && n->ptr + n->size > a->ptr)
+		violation(e, "#%llu overlaps the live #%llu", a->h, n->h);
+	if((n = treefloor(a->ptr - 1)) != nil && n != a && n->ptr + n->size > a->ptr)
+		violation(e, "#%llu overlaps the live #%llu", a->h, n->h);
+	ownerpagein(e, a, a->ptr, a->size);
+	sim.inv[Izero]++;
+	if(!sim.fail && !iszero((uchar*)a->ptr, a->size))
+		violation(e, "new allocation #%llu does not read as zeros", a->h);
+}
+
+/* bytes released with a wipe must read zero at once */
+void
+checkwiped(Ev *e, SAlloc *a, uintptr v, usize n)
+{
+	sim.inv[Iwiped]++;
+	if(!iszero((uchar*)v, n))
+		violation(e, "%lu bytes of #%llu released with a wipe are not zero", (ulong)n, a->h);
+}
+
+void
+checkinfo(Ev *e, SecureAllocation *in, SAlloc *t, int have)
+{
+	sim.inv[Iinfo]++;
+	if(in->ptr != (void*)t->ptr || in->size != t->size || in->permissions != have
+	|| in->pid != t->owner->pid || in->owner != procof(t->owner)
+	|| in->id != t->id || in->ngrants != t->ng || in->protection != t->prot
+	|| in->alloc_time != t->time)
+		violation(e, "info on #%llu: size %lu perms %d pid %lu id %llu grants %d prot %d time %llu; "
+			"the shadow has size %lu perms %d pid %lu id %llu grants %d prot %d time %llu",
+			t->h, (ulong)in->size, in->permissions, in->pid, in->id, in->ngrants, in->protection, in->alloc_time,
+			(ulong)t->size, have, t->owner->pid, t->id, t->ng, t->prot, t->time);
+}
+
+/* all of t's entries while the ring has not wrapped past them, ALLOC first, in time order */
+void
+checkaudit(Ev *e, SAlloc *t, SecureAuditEntry *ents, vlong got, int max)
+{
+	vlong lo, hi;
+	int i;
+
+	sim.inv[Iauditq]++;
+	hi = t->audited ? t->naudit : 0;
+	if(hi > max)
+		hi = max;
+	lo = hi;
+	if(sim.audithead - t->auditbase > peekauditsize())
+		lo = 0;
+	if(got < lo || got > hi){
+		violation(e, "audit of #%llu returned %lld entries, the shadow expected %lld..%lld", t->h, got, lo, hi);
+		return;
+	}
+	for(i = 0; i < got && !sim.fail; i++){
+		if(ents[i].operation < PEBBLE_AUDIT_ALLOC || ents[i].operation > PEBBLE_AUDIT_EXIT)
+			violation(e, "audit entry %d of #%llu has operation %d", i, t->h, ents[i].operation);
+		else if(ents[i].timestamp > e->time || (i > 0 && ents[i].timestamp < ents[i-1].timestamp))
+			violation(e, "audit entry %d of #%llu is out of time order", i, t->h);
+		else if(ents[i].timestamp < t->time)
+			violation(e, "audit entry %d of #%llu is older than the allocation", i, t->h);
+		else if(i == 0 && lo == hi && (ents[i].operation != PEBBLE_AUDIT_ALLOC
+		|| ents[i].pid != t->mkpid || ents[i].size != t->osize || ents[i].perms != t->prot))
+			violation(e, "the first audit entry of #%llu is not its ALLOC (op %d pid %lu size %lu perms %d)",
+				t->h, ents[i].operation, ents[i].pid, (ulong)ents[i].size, ents[i].perms);
+	}
+}
+
+/*
+ * After p's detach, none of the bytes it freed unwiped may still be in
+ * the arena in plaintext (DESIGN.md, Process lifecycle): every sample
+ * outside a live allocation (reuse zeroes and rewrites) must be gone.
+ */
+void
+checkresidue(Ev *e, SProc *p)
+{
+	int i;
+	SAlloc *a;
+
+	for(i = 0; i < p->nres && !sim.fail; i++){
+		sim.inv[Iresidue]++;
+		a = allocin(p->res[i].addr);
+		if(a == nil)
+			a = allocin(p->res[i].addr + 15);
+		if(a == nil && memcmp((void*)p->res[i].addr, p->res[i].b, 16) == 0)
+			violation(e, "pid %lu detached, but bytes it freed unwiped are still in the arena at offset %lu",
+				p->pid, (ulong)(p->res[i].addr - sim.arena));
+	}
+	burn(p->res, p->capres * sizeof p->res[0]);
+	free(p->res);
+	p->res = nil;
+	p->nres = p->capres = 0;
 }

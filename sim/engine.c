@@ -33,12 +33,35 @@ entropyseed(uvlong seed)
 Sim	lastrun;
 uvlong	lastdigest;
 
+/*
+ * What an instance of c costs before any event: the core's tables
+ * (access maps nproc^2/8, a record a proc, page metadata) and the
+ * simulator's proc table.  The heap and the audit ring are touched
+ * lazily, and the shadow grows with what is written (checked as the
+ * run goes, exec.c).
+ */
+static usize
+fixedcost(Conf *c)
+{
+	usize n;
+
+	n = (usize)c->nproc * c->nproc / 8;
+	n += (usize)c->nproc * (sizeof(Proc) + sizeof(SProc*) + sizeof(int) + 4096);
+	n += c->heap / 4096 * 64;
+	return n;
+}
+
 int
-coreinit(Conf *c)
+coreinit(Conf *c, usize maxmem)
 {
 	Pebbleconf k;
 	int r;
 
+	if(maxmem != 0 && fixedcost(c) > maxmem){
+		fprintf(stderr, "pebblesim: the configuration (heap %lu, nproc %d, audit %d) needs %lu bytes before its first event, more than --max-memory %lu\n",
+			(ulong)c->heap, c->nproc, c->audit, (ulong)fixedcost(c), (ulong)maxmem);
+		return -2;
+	}
 	if(c->budget == 0)
 		c->budget = PEBBLE_DEFBUDGET;
 	entropy = entropyseed(c->seed);
@@ -54,6 +77,7 @@ coreinit(Conf *c)
 	}
 	pebble_secure_max_budget = c->maxbudget;
 	siminit(c);
+	sim.maxmem = maxmem;
 	sim.arena = peekarena(&sim.arenasize);
 	t0 = now();
 	return 0;
@@ -66,6 +90,7 @@ coredone(void)
 {
 	lastdigest = digest = pebble_secure_digest();
 	pebbleshutdown();
+	sim.inv[Iteardown]++;
 	if(detblocks() != 0 && !sim.fail)
 		violation(nil, "teardown left %ld blocks of host memory", detblocks());
 }
@@ -121,9 +146,11 @@ summary(FILE *f, int json, char *mode, char *extra)
 				first = 0;
 			}
 		fprintf(f, "},\"peak\":%lu,\"wiped\":%llu,\"deferred\":%llu,\"audit\":%llu,\"pagedout\":%llu,"
-			"\"fullscans\":%llu,\"sandwiches\":%llu,\"digest\":\"%016llx\",\"clean\":%s,\"exit\":%d%s}\n",
+			"\"fullscans\":%llu,\"sandwiches\":%llu,\"digest\":\"%016llx\",\"clean\":%s,\"exit\":%d%s",
 			(ulong)sim.peak, sim.wiped, sim.deferred, sim.audithead, sim.pagedout,
 			sim.fullscans, sim.sandwiches, digest, sim.fail ? "false" : "true", sim.fail, extra ? extra : "");
+		coverjson(f, sim.cov, sim.inv, sim.bound);
+		fprintf(f, "}\n");
 		return;
 	}
 	fprintf(f, "events %llu\nops", sim.nev);
@@ -138,37 +165,16 @@ summary(FILE *f, int json, char *mode, char *extra)
 		(ulong)sim.peak, sim.wiped, sim.deferred, sim.audithead, sim.pagedout);
 	fprintf(f, "checks %llu full scans, %llu failed calls proved to change nothing\n", sim.fullscans, sim.sandwiches);
 	fprintf(f, "digest %016llx\n", digest);
-}
-
-static void
-report(FILE *f, char *file)
-{
-	char buf[1024], rb[32];
-
-	if(sim.fail == Xdiverge){
-		fprintf(f, "%s:%d: divergence at event %llu: expected %s, got %s\n", file, sim.failed.line, sim.failev,
-			fmtres(rb, sim.failed.result, sim.failed.op), strstr(sim.msg, "got ") + 4);
-		fmtev(buf, sizeof buf, &sim.failed);
-		fprintf(f, "\t%s\n", buf);
-		return;
-	}
-	fmtev(buf, sizeof buf, &sim.failed);
-	if(sim.fail == Xparse)
-		fprintf(f, "%s:%d: bad trace: %s\n\t%s\n", file, sim.failed.line, sim.msg, buf);
-	else
-		fprintf(f, "CHECK FAILED seed %llu event %llu%s: %s\n\t%s\n", sim.conf.seed, sim.failev,
-			file != nil ? "" : "", sim.msg, buf);
-	if(file != nil && sim.fail == Xcheck)
-		fprintf(f, "%s:%d: the failing event\n", file, sim.failed.line);
+	coverprint(f, sim.cov, sim.inv, sim.bound);
 }
 
 int
-replay(char *file, Ev *evs, int nev, Conf *c, int lenient, int json, int quiet)
+replay(char *file, Ev *evs, int nev, Conf *c, usize maxmem, int lenient, int json, int quiet)
 {
-	int i, fail;
+	int i, fail, r;
 
-	if(coreinit(c) < 0)
-		return Xusage;
+	if((r = coreinit(c, maxmem)) < 0)
+		return r == -2 ? Xparse : Xusage;
 	sim.lenient = lenient;
 	for(i = 0; i < nev && !sim.fail; i++){
 		execev(&evs[i]);
@@ -192,31 +198,33 @@ replay(char *file, Ev *evs, int nev, Conf *c, int lenient, int json, int quiet)
 	return fail;
 }
 
-/* a failing run again, recorded up to the failing event */
-static void
-failtrace(Runopt *o)
+/*
+ * The one entry point from bytes to a checked replay (the command
+ * line, Python and the fuzz target use it): parse the whole trace
+ * (a bad line: NAME:LINE: reason, exit 2), refuse a configuration
+ * that cannot fit maxmem (exit 2), run it.
+ */
+int
+replaytext(char *name, char *text, usize n, usize maxmem, int lenient, int json, int quiet)
 {
-	Runopt r;
-	FILE *f;
-	char name[256];
+	char err[256];
+	Conf c;
+	Ev *ev;
+	int nev, r;
 
-	r = *o;
-	if(o->failtrace != nil)
-		snprintf(name, sizeof name, "%s", o->failtrace);
-	else
-		snprintf(name, sizeof name, "pebblesim-%llu.trace", o->seed);
-	if((f = fopen(name, "w")) == nil){
-		fprintf(stderr, "pebblesim: cannot write %s\n", name);
-		return;
+	if(parsetrace(text, n, &c, &ev, &nev, err, sizeof err) < 0){
+		if(!quiet)
+			fprintf(stderr, "%s:%s\n", name, err + 5);
+		snprintf(sim.msg, sizeof sim.msg, "%s", err);
+		return Xparse;
 	}
-	r.rec = f;
-	r.stopat = sim.failev;
-	r.quiet = 1;
-	r.json = 0;
-	r.failtrace = nil;
-	simrun(&r);
-	fclose(f);
-	fprintf(o->json ? stderr : stdout, "trace %s\nreplay: pebblesim replay %s; shrink: pebblesim shrink %s\n", name, name, name);
+	if(!json && !quiet)
+		printf("replay %s: seed %llu, %d events, heap %lu nproc %d audit %d budget %lu maxbudget %lu workload %s\n",
+			name, c.seed, nev, (ulong)c.heap, c.nproc, c.audit, (ulong)c.budget, (ulong)c.maxbudget,
+			c.wname[0] ? c.wname : "-");
+	r = replay(name, ev, nev, &c, maxmem, lenient, json, quiet);
+	free(ev);
+	return r;
 }
 
 int
@@ -230,12 +238,12 @@ simrun(Runopt *o)
 
 	out = o->quiet || o->json ? nil : stdout;
 	wlsetup(o, &c, out);
-	if(coreinit(&c) < 0)
+	if(coreinit(&c, o->maxmem) < 0)
 		return Xusage;
 	if(o->rec != nil){
 		fmthdr(o->rec, &c);
-		fprintf(o->rec, "# recorded by pebblesim run --seed %llu --workload %s --procs %ld --events %ld\n",
-			o->seed, c.wname, o->procs, o->events);
+		fprintf(o->rec, "# recorded by ");
+		reproduce(o->rec, o, &c);
 	}
 	while(sim.nev < (uvlong)o->events && !sim.fail && wlnext(&e)){
 		e.result = execev(&e);
@@ -261,8 +269,7 @@ simrun(Runopt *o)
 	if(!o->quiet){
 		if(fail){
 			report(o->json ? stderr : stdout, nil);
-			printf("reproduce: pebblesim run --seed %llu --workload %s --procs %ld --events %ld\n",
-				o->seed, c.wname, o->procs, o->events);
+			reproduce(o->json ? stderr : stdout, o, &c);
 		}
 		if(!o->nosum){
 			summary(stdout, o->json, "run", nil);

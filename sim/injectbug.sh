@@ -3,7 +3,9 @@
 # makes free skip revoking the grants on what it frees (one line in
 # alloc.c's dofree), builds a pebblesim against that mutant in
 # build/mut/, runs seeds until the checker fires, and shrinks the trace
-# it wrote.  The real core is untouched.  Usage: sh sim/injectbug.sh
+# it wrote; the reproduce line the failing run printed must give the
+# same output byte for byte.  The real core is untouched.
+# Usage: sh sim/injectbug.sh (NOSHRINK=1: stop before shrinking)
 set -e
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -15,7 +17,7 @@ echo "injectbug: the mutant:"
 grep -n MUTANT "$tmp/core/alloc.c"
 rm -rf build/mut
 mkdir -p build/mut
-cflags="-std=gnu11 -O2 -g -I$tmp/core"
+cflags="-std=gnu11 -O2 -g -DPEBBLE_NOASSERT -I$tmp/core"	# the checker, not the core's own passert, must find it
 for f in "$tmp"/core/*.c; do
 	case $f in *example.c) continue;; esac
 	gcc $cflags -c "$f" -o build/mut/core-$(basename "$f" .c).o
@@ -39,6 +41,13 @@ while [ $s -le 100 ]; do
 done
 [ -s build/mut/bug.trace ] || { echo "injectbug: the checker never fired (seeds 1-100)" >&2; exit 1; }
 grep -A1 "CHECK FAILED" build/mut/run.out
+# the reproduce line it printed gives the same failure, byte for byte
+line=$(sed -n 's/^reproduce: pebblesim //p' build/mut/run.out)
+[ -n "$line" ] || { echo "injectbug: the failing run printed no reproduce line" >&2; exit 1; }
+build/mut/pebblesim $line --fail-trace build/mut/bug.trace > build/mut/again.out 2>/dev/null && { echo "injectbug: the reproduce line ran clean" >&2; exit 1; }
+cmp -s build/mut/run.out build/mut/again.out || { echo "injectbug: the reproduce line gave another run:" >&2; diff build/mut/run.out build/mut/again.out >&2; exit 1; }
+echo "injectbug: the reproduce line (pebblesim $line) gives the same output, byte for byte"
+[ "${NOSHRINK:-0}" = 1 ] && exit 0
 echo "injectbug: $(grep -vc '^#' build/mut/bug.trace) lines in build/mut/bug.trace; shrinking"
 build/mut/pebblesim shrink build/mut/bug.trace -o build/mut/bug.min.trace
 echo "injectbug: the minimal trace:"

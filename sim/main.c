@@ -13,10 +13,10 @@ usage(void)
 		"usage: pebblesim run --seed N [--workload P] [--procs N] [--events N] [--heap SIZE]\n"
 		"                     [--audit N] [--faults LIST] [--fail-trace FILE] [--json]\n"
 		"       pebblesim record --seed N [run options] -o FILE\n"
-		"       pebblesim replay [--json] FILE\n"
+		"       pebblesim replay [--json] [--max-memory SIZE] FILE\n"
 		"       pebblesim sweep --seeds A-B [run options]\n"
 		"       pebblesim shrink FILE [-o OUT]\n"
-		"workloads: keyserver tls forkstorm pressure mixed; faults: kill,malloc,budget,heap,off,pager | all | none\n"
+		"workloads: keyserver tls forkstorm pressure mixed swarm; faults: kill,malloc,budget,heap,off,pager | all | none\n"
 		"exit: 0 clean, 1 usage, 2 bad trace, 3 replay diverged, 4 checker violation\n");
 	exit(Xusage);
 }
@@ -57,6 +57,7 @@ parse(int argc, char **argv, Args *a)
 	char *s;
 
 	memset(a, 0, sizeof *a);
+	a->o.maxmem = Defmaxmem;
 	for(i = 0; i < argc; i++){
 		s = argv[i];
 		if(strcmp(s, "--json") == 0)
@@ -85,6 +86,8 @@ parse(int argc, char **argv, Args *a)
 			a->o.audit = number(argv[++i], 0);
 		else if(strcmp(s, "--faults") == 0)
 			a->o.faults = argv[++i];
+		else if(strcmp(s, "--max-memory") == 0)
+			a->o.maxmem = number(argv[++i], 1);
 		else if(strcmp(s, "--fail-trace") == 0)
 			a->o.failtrace = argv[++i];
 		else if(strcmp(s, "-o") == 0)
@@ -102,11 +105,9 @@ parse(int argc, char **argv, Args *a)
 static int
 cmdreplay(Args *a)
 {
-	char *text, err[256];
+	char *text;
 	usize n;
-	Conf c;
-	Ev *ev;
-	int nev, r;
+	int r;
 
 	if(a->file == nil)
 		usage();
@@ -114,18 +115,8 @@ cmdreplay(Args *a)
 		fprintf(stderr, "pebblesim: cannot read %s\n", a->file);
 		return Xusage;
 	}
-	if(parsetrace(text, n, &c, &ev, &nev, err, sizeof err) < 0){
-		fprintf(stderr, "%s:%s\n", a->file, err + 5);
-		free(text);
-		return Xparse;
-	}
+	r = replaytext(a->file, text, n, a->o.maxmem, 0, a->o.json, 0);
 	free(text);
-	if(!a->o.json)
-		printf("replay %s: seed %llu, %d events, heap %lu nproc %d audit %d budget %lu maxbudget %lu workload %s\n",
-			a->file, c.seed, nev, (ulong)c.heap, c.nproc, c.audit, (ulong)c.budget, (ulong)c.maxbudget,
-			c.wname[0] ? c.wname : "-");
-	r = replay(a->file, ev, nev, &c, 0, a->o.json, 0);
-	free(ev);
 	return r;
 }
 
@@ -133,6 +124,7 @@ static int
 cmdsweep(Args *a)
 {
 	uvlong lo, hi, s, events, ops[Nop], res[8], h;
+	static uvlong cov[Nop][Nres], inv[Ninv], bound[Nbound];
 	char *dash;
 	int r, i, first;
 	double t0;
@@ -160,6 +152,12 @@ cmdsweep(Args *a)
 			ops[i] += lastrun.ops[i];
 		for(i = 0; i < 8; i++)
 			res[i] += lastrun.res[i];
+		for(i = 0; i < Nop*Nres; i++)
+			cov[i/Nres][i%Nres] += lastrun.cov[i/Nres][i%Nres];
+		for(i = 0; i < Ninv; i++)
+			inv[i] += lastrun.inv[i];
+		for(i = 0; i < Nbound; i++)
+			bound[i] += lastrun.bound[i];
 		h = (h ^ lastdigest) * 0x100000001b3ULL;
 		if(!a->o.json)
 			printf("seed %llu %s events %llu digest %016llx %s\n", s, lastrun.conf.wname, lastrun.nev, lastdigest,
@@ -194,9 +192,12 @@ cmdsweep(Args *a)
 		printf("},\"digest\":\"%016llx\",\"clean\":%s,\"exit\":%d", h, r ? "false" : "true", r);
 		if(r)
 			printf(",\"failed_seed\":%llu", s);
+		coverjson(stdout, cov, inv, bound);
 		printf("}\n");
-	}else
+	}else{
+		coverprint(stdout, cov, inv, bound);
 		printf("sweep %s: %llu events, digest %016llx, %s\n", a->seeds, events, h, r ? "FAILED" : "clean");
+	}
 	fprintf(stderr, "pebblesim: sweep: %llu events in %.1f s cpu\n", events, clock() / (double)CLOCKS_PER_SEC - t0);
 	return r;
 }

@@ -29,5 +29,5 @@ peekarena(usize *n)
 uvlong
 peekpagedout(void)
 {
-	return __atomic_load_n(&pb->pagedout, __ATOMIC_RELAXED);
+	return __atomic_load_n(&pb->pager.pagedout, __ATOMIC_RELAXED);
 }

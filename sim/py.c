@@ -22,22 +22,20 @@ capture(char *out, int nout, char *mode, int r)
 int
 pebblesim_replay(char *file, char *out, int nout, int lenient)
 {
-	char *text, err[256];
+	char *text;
 	usize n;
-	Conf c;
-	Ev *ev;
-	int nev, r;
+	int r;
 
 	if((text = readfile(file, &n)) == nil)
 		return Xusage;
-	if(parsetrace(text, n, &c, &ev, &nev, err, sizeof err) < 0){
-		free(text);
-		snprintf(out, nout, "%s", err);
-		return Xparse;
-	}
+	memset(&sim, 0, sizeof sim);
+	memset(&lastrun, 0, sizeof lastrun);
+	r = replaytext(file, text, n, Defmaxmem, lenient, 1, 1);
 	free(text);
-	r = replay(file, ev, nev, &c, lenient, 1, 1);
-	free(ev);
+	if(r == Xparse && lastrun.nev == 0 && lastrun.fail == 0){
+		snprintf(out, nout, "%s", sim.msg);
+		return r;
+	}
 	sim = lastrun;
 	capture(out, nout, "replay", r);
 	if(r)

@@ -18,7 +18,7 @@ static int	nev;
 static Conf	conf;
 static char	*keep;
 static char	*trial;
-static int	want;		/* the original failure: exit code, or 128+signal */
+static int	wantst;		/* the original failure: exit code, or 128+signal */
 static long	tests;
 
 /* the status of replaying the events marked in k */
@@ -38,7 +38,7 @@ status(char *k, FILE *out)
 		exit(Xusage);
 	}
 	if(pid == 0){
-		if(coreinit(&conf) < 0)
+		if(coreinit(&conf, 0) < 0)
 			_exit(Xusage);
 		sim.lenient = 1;
 		if(out != nil)
@@ -142,7 +142,7 @@ without(int *idx, int lo, int hi)
 	closure(trial);
 	if(count(trial) >= count(keep))
 		return 0;
-	if(status(trial, nil) != want)
+	if(status(trial, nil) != wantst)
 		return 0;
 	memmove(keep, trial, nev);
 	return 1;
@@ -225,8 +225,8 @@ shrink(char *file, char *out)
 	trial = emalloc(nev + 1);
 	memset(keep, 1, nev);
 	deps();
-	want = status(keep, nil);
-	if(want == 0 || want == Xusage){
+	wantst = status(keep, nil);
+	if(wantst == 0 || wantst == Xusage){
 		fprintf(stderr, "pebblesim: %s does not fail the checker: nothing to shrink\n", file);
 		return Xusage;
 	}
@@ -242,5 +242,5 @@ shrink(char *file, char *out)
 	r = status(keep, f);
 	fclose(f);
 	printf("shrink %s: %d events to %d in %ld runs; it still fails (exit %d): %s\n", file, nev, count(keep), tests, r, out);
-	return r == want ? Xok : Xcheck;
+	return r == wantst ? Xok : Xcheck;
 }

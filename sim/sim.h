@@ -1,14 +1,24 @@
 /*
  * pebblesim: the deterministic simulator of Plan 9 procs using the
- * secure storage core.  One header for the whole program: the event
- * record that is both a trace line and a simulated action, the shadow
- * state the checker keeps, and every file's functions.
+ * secure storage core.  The one header: the types every file shares
+ * and, file by file, what each one offers.  Each .c file has one job
+ * and includes only this header; the dependencies between the files
+ * run one way, from the command line down to the shadow:
  *
- * The shape: engine.c pops (time, seq) events, workload.c turns each
- * into an operation (an Ev), exec.c runs the Ev against the core and
- * against the shadow model (model.c) and reports any difference;
- * check.c does the periodic full scans; trace.c reads and writes Evs
- * as text; shrink.c cuts a failing trace down.
+ *	main.c, py.c		the command line, the Python entry points
+ *	engine.c		runs and replays: set up, loop, summary
+ *	workload.c, swarm.c	what the procs do (named profiles; swarm)
+ *	faults.c		the host driver: kills, failures, pressure
+ *	queue.c			the event queue (virtual time, then sequence)
+ *	exec.c, calls.c		one event: expect -> call -> compare -> apply
+ *	rules.c, rulesproc.c	the rulebook: DESIGN.md section 2, call by call
+ *	procs.c			the Plan 9 proc table: rfork, exit, orphans
+ *	shadow.c, tree.c	the simulator's own record of what it did
+ *	check.c, scan.c		the checks: per event, and the periodic scans
+ *	cover.c			the coverage report: calls x results, checks, boundaries
+ *	fail.c			the failure record and the reproduce line
+ *	trace.c, shrink.c	traces as text; delta debugging
+ *	names.c, rng.c, util.c	names of things, random streams, containers
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +37,15 @@ typedef struct Sim Sim;
 typedef struct Conf Conf;
 typedef struct Vec Vec;
 typedef struct Map Map;
-typedef struct Trace Trace;
+typedef struct Want Want;
+typedef struct Runopt Runopt;
+typedef struct Residue Residue;
 
 /* exit codes: what kind of failure */
 enum {
 	Xok		= 0,
 	Xusage		= 1,	/* bad command line, unreadable file */
-	Xparse		= 2,	/* a trace line is malformed */
+	Xparse		= 2,	/* a trace line is malformed, or it cannot fit --max-memory */
 	Xdiverge	= 3,	/* replay saw a different result */
 	Xcheck		= 4,	/* the checker found a broken invariant */
 };
@@ -77,6 +89,8 @@ enum {
 	Fmem = 2,
 	USERLEN = KNAMELEN,
 	KEYLEN = 32,
+	Nres = 8,		/* OK, the six errors, and a count (audit, pageout) */
+	Rcount = 7,
 };
 
 struct Ev {
@@ -102,7 +116,6 @@ struct Conf {
 	int	audit;
 	usize	budget;
 	usize	maxbudget;
-	int	workload;	/* profile index, -1 none */
 	char	wname[32];	/* the header's workload=, "" if none */
 };
 
@@ -130,6 +143,8 @@ struct SGrant {
 	int	perm;
 };
 
+enum { Chunk = 4096 };
+
 /* the shadow of one allocation: what the simulator did to it */
 struct SAlloc {
 	uvlong	h;
@@ -139,13 +154,15 @@ struct SAlloc {
 	int	live;
 	int	audited;
 	SProc	*owner;
-	uvlong	id;
+	uvlong	id;		/* as the core reported it at alloc */
+	ulong	mkpid;		/* who made it (its ALLOC entry's pid) */
 	uvlong	time;
 	uvlong	auditbase;	/* audit head when it was made */
 	long	naudit;		/* entries logged for it */
-	uchar	*sh;		/* content; nil: all zero */
-	uchar	*shbase;
-	usize	shsize;
+	/* content, sparse: chunk i holds bytes [i*Chunk, (i+1)*Chunk) from org; nil: zero */
+	uintptr	org;		/* the start when it was made */
+	usize	osize;		/* the size when it was made */
+	uchar	**chunk;	/* nil until the first write */
 	SGrant	*g;
 	int	ng;
 	int	gcap;
@@ -155,6 +172,12 @@ struct SAlloc {
 	SAlloc	*tl;
 	SAlloc	*tr;
 	uvlong	prio;
+};
+
+/* 16 written bytes left in the arena by a deferred free: they must be gone after detach */
+struct Residue {
+	uintptr	addr;
+	uchar	b[16];
 };
 
 /* the shadow of one proc */
@@ -170,15 +193,28 @@ struct SProc {
 	usize	limit, used, peak, wiped, deferred;
 	long	nalloc;
 	int	enc, wipe, audit;
-	uvlong	idnext, idlim;
+	uvlong	lastid;		/* the newest id of its allocations */
 	Vec	owned;		/* SAlloc* it owns */
 	Vec	held;		/* SAlloc* it holds a grant on */
+	Residue	*res;		/* samples of bytes it freed unwiped */
+	int	nres, capres;
 	/* workload */
-	int	role;
 	long	left;		/* operations until it exits */
 	int	depth;
 	ulong	lastchild;	/* pid of its newest child */
 	int	pidx;		/* index in sim.procs */
+};
+
+/* the coverage report's counters */
+enum {
+	/* invariants the checker verified */
+	Iresult = 0, Iaudit, Istats, Ibytes, Izero, Iwiped, Iplace, Iinfo, Iauditq, Igetconf,
+	Irefused, Idigest, Ipartial, Ilargest, Iresidue, Istranger, Iswap, Ipinned, Idump, Isys, Iteardown,
+	Ninv,
+	/* boundaries the workload drew */
+	Bzero = 0, Bone, Bremain, Bremain1, Bend, Bend1, Bclass, Bpage, Bsizemax, Bbadconf,
+	Bbigbudget, Binherit, Binherit1,
+	Nbound,
 };
 
 /* the simulation: one per run or replay */
@@ -193,7 +229,6 @@ struct Sim {
 	Vec	procs;		/* live SProc */
 	Vec	live;		/* live SAlloc */
 	SAlloc	*root;		/* treap */
-	uvlong	idnext;		/* the core's id counter, modelled */
 	uvlong	audithead;	/* entries the core should have logged */
 	/* system switches as modelled */
 	int	enabled;
@@ -204,7 +239,10 @@ struct Sim {
 	/* what happened */
 	uvlong	nev;		/* events executed */
 	uvlong	ops[Nop];
-	uvlong	res[8];		/* by -code, [7]: counts */
+	uvlong	res[Nres];	/* by -code, [Rcount]: counts */
+	uvlong	cov[Nop][Nres];	/* calls x results */
+	uvlong	inv[Ninv];	/* invariants checked */
+	uvlong	bound[Nbound];	/* boundary values drawn */
 	usize	inuse;
 	usize	peak;
 	uvlong	wiped;
@@ -217,6 +255,9 @@ struct Sim {
 	int	lenient;	/* shrinking: skip what cannot run, ignore recorded results */
 	int	scanevery;	/* full scan period in events */
 	int	sandwichnext;
+	uvlong	nref, nbig;	/* refusals and large allocations seen: which to bracket */
+	usize	maxmem;		/* --max-memory: what the shadow and the arena may hold */
+	usize	shadowbytes;	/* bytes of shadow content held now */
 	/* the first failure */
 	int	fail;		/* exit code */
 	char	msg[512];
@@ -230,8 +271,14 @@ struct Sim {
 };
 
 extern Sim	sim;
+
+/* names.c */
 extern char	*opname[Nop];
 extern char	*resname[7];
+extern char	*invname[Ninv];
+extern char	*boundname[Nbound];
+int	countop(int op);
+char*	fmtres(char*, vlong, int op);
 
 /* rng.c */
 uvlong	splitmix(uvlong*);
@@ -254,6 +301,8 @@ void*	emalloc(usize);
 void*	erealloc(void*, usize);
 uvlong	mix64(uvlong);
 void	pattern(uchar*, uvlong h, uvlong off, usize n);
+int	iszero(uchar*, usize);
+void	burn(void*, usize);
 
 /* tree.c: live allocations by address */
 void	treeput(SAlloc*);
@@ -268,7 +317,7 @@ uvlong	peekauditsize(void);
 uintptr	peekarena(usize*);
 uvlong	peekpagedout(void);
 
-/* model.c: the shadow and its bookkeeping */
+/* shadow.c: the simulator's record */
 void	siminit(Conf*);
 void	simfree(void);
 SProc*	findproc(ulong pid);
@@ -281,40 +330,184 @@ void	delgrant(SAlloc*, SProc*);
 void	auditexp(SAlloc*, int n);
 void	chargep(SProc*, usize);
 void	unchargep(SProc*, usize);
-uvlong	modelid(SProc*);
+SAlloc*	newalloc(uvlong h, SProc*, uintptr, usize, int prot);
+void	moveowner(SAlloc*, SProc*);
+void	killalloc(SAlloc*);
 void	shadowwrite(SAlloc*, usize off, uchar*, usize);
 void	shadowzero(SAlloc*, usize off, usize n);
-void	killalloc(SAlloc*);
-void	shadowfree(SAlloc*);
+int	shadowcmp(SAlloc*, usize off, uchar *mem, usize n);
+uchar*	shadowword(SAlloc*, usize off);
+void	shadowcut(SAlloc*, usize n);
+void	residue(SProc*, SAlloc*, usize off, usize n);
 
-/* exec.c */
+/* procs.c: the Plan 9 proc table */
+int	procfork(Ev*, SProc**);
+void	procexit(SProc*);
+Proc*	hostproc(SProc*, ulong pid, int which);
+Proc*	procof(SProc*);
+int	attached(SProc*);
+int	iseve(SProc*);
+
+/* rules.c, rulesproc.c: what DESIGN.md says each call returns, and what it changes */
+struct Want {
+	vlong	r;		/* the result */
+	vlong	alt;		/* another result the rules allow (heap or metadata NOMEM), or r */
+	SAlloc	*t;		/* the allocation it acts on */
+	int	denied;		/* a refusal naming t: a DENIED entry if t is audited */
+	int	have;		/* the caller's permissions on t */
+	usize	n;		/* the size it acts on, resolved */
+	usize	v;		/* a parsed value */
+	int	key;		/* a setting: its index in confkeys, -1 unknown */
+};
+extern char	*confkeys[4];
+Want	wantres(vlong);
+void	release(SAlloc*, usize off, usize n, int wipe);
+int	confkey(char*);
+Want	ruleattach(SProc *parent, int named);
+void	applyattach(SProc*, SProc *parent);
+Want	rulealloc(SProc*, usize size, int perms);
+Want	ruleaccess(SProc*, uintptr, usize len, int perm);
+Want	rulememop(int op, SProc*, uintptr, usize n);
+void	applymemop(int op, Want*);
+Want	ruleshare(int op, SProc*, SProc *q, int same, uintptr, int perms);
+void	applyshare(int op, Want*, SProc *q, int perms);
+Want	ruleinfo(SProc*, uintptr);
+Want	ruleaudit(SProc*, uintptr, int max);
+Want	rulebudget(int op, SProc*, usize);
+void	applybudget(int op, SProc*, usize);
+Want	rulesetconf(SProc*, char *key, char *val);
+void	applysetconf(SProc*, Want*);
+int	rulegetconf(SProc*, char *key, char *buf, int n);
+Want	ruledetach(SProc*);
+void	applydetach(SProc*);
+SProc*	heirof(SProc*);
+
+/* exec.c, calls.c: the executor */
 int	execev(Ev*);
-void	violation(Ev*, char *fmt, ...);
-vlong	normres(vlong);
+extern SProc	*touched;
+void	guard(Ev*, Want*, usize big);
+int	compare(Ev*, vlong got, Want*);
+SAlloc*	handle(Ev*);
+vlong	xshare(Ev*, SProc*);
+vlong	xinfo(Ev*, SProc*);
+vlong	xaudit(Ev*, SProc*);
+vlong	xbudget(Ev*, SProc*);
+vlong	xconf(Ev*, SProc*);
+vlong	xexit(Ev*, SProc*);
+vlong	xsys(Ev*);
+vlong	xstats(Ev*, SProc*);
 
-/* check.c */
+/* check.c: after every event */
+void	want(Ev*, vlong got, Want*);
+int	checkproc(SProc*, Ev*);
+void	checknew(Ev*, SAlloc*);
+void	checkwiped(Ev*, SAlloc*, uintptr, usize);
+void	checkinfo(Ev*, SecureAllocation*, SAlloc*, int have);
+void	checkaudit(Ev*, SAlloc*, SecureAuditEntry*, vlong got, int max);
+void	checkresidue(Ev*, SProc*);
+void	ownerpagein(Ev*, SAlloc*, uintptr, usize);
+
+/* scan.c: the periodic full scans */
 void	checkfull(int deep);
 void	checkswap(Ev*);
-int	checkproc(SProc*, Ev*);
-int	iszero(uchar*, usize);
+
+/* cover.c */
+void	coverprint(FILE*, uvlong cov[Nop][Nres], uvlong *inv, uvlong *bound);
+void	coverjson(FILE*, uvlong cov[Nop][Nres], uvlong *inv, uvlong *bound);
+int	reachable(int op, int r);
+
+/* fail.c */
+void	violation(Ev*, char *fmt, ...);
+void	tracebad(Ev*, char *msg);
+void	report(FILE*, char *file);
+void	reproduce(FILE*, Runopt*, Conf*);
+void	failtrace(Runopt*);
 
 /* trace.c */
 int	parsetrace(char *text, usize n, Conf*, Ev**, int *nev, char *err, int nerr);
 int	fmtev(char *buf, int n, Ev*);
 void	fmthdr(FILE*, Conf*);
 char*	readfile(char*, usize*);
-char*	fmtres(char*, vlong, int op);
-int	countop(int op);
 
-/* workload.c */
-typedef struct Runopt Runopt;
+/* queue.c */
+void	qpush(uvlong t, ulong pid);
+int	qpop(uvlong *t, ulong *pid);
+void	qfree(void);
+
+/* workload.c, swarm.c, faults.c */
+typedef struct Prof Prof;
+enum {	/* what a proc's turn may do */
+	Aalloc, Awrite, Aread, Aprobe, Afree, Apartial, Awipe, Awipefree, Ashare,
+	Arevoke, Ainfo, Astats, Aaudit, Abudget, Aconf, Afork, Aexit, Nact,
+};
+enum {	/* what the host driver may inject */
+	Fkill = 1, Fmalloc = 2, Fbudget = 4, Fheap = 8, Foff = 16, Fpager = 32, Fall = 63, Nfault = 6,
+};
+/* a workload profile: every field by name */
+struct Prof {
+	char	*name;
+	int	mix[Nact];	/* children's mix of actions */
+	int	rootmix[Nact];	/* the roots' mix */
+	usize	szlo, szhi;	/* log-uniform sizes */
+	int	bigp;		/* permille of allocations that are large */
+	usize	biglo, bighi;
+	long	lifelo, lifehi;	/* actions a child lives */
+	int	maxown;		/* live allocations a proc keeps */
+	int	nowaitp, memp, userp;	/* permille of forks with RFNOWAIT, RFMEM, another user */
+	int	maxdepth;
+	int	roots;
+	int	shareup;	/* permille of shares that go to the parent */
+	int	rdonly;		/* shares are READ */
+	int	faultgap;	/* events between faults, on average */
+	usize	heaplo, heaphi;	/* MiB */
+	usize	perproc;	/* heap bytes added per proc */
+	usize	budlo, budhi;	/* default budget, KiB */
+	int	faults;		/* the faults it may draw */
+	int	fweight[Nfault];	/* how often each fault kind fires, relatively */
+	int	wipeoffp;	/* permille of procs with auto_wipe off */
+	int	keyfill;	/* a root fills a new allocation at once */
+	int	boundp;		/* permille of values drawn at a boundary */
+	int	badp;		/* permille of deliberately wrong arguments */
+	int	overfill;	/* the population outgrows the host's proc table */
+};
+/* the workload's state, shared by workload.c, swarm.c and faults.c */
+typedef struct Wl Wl;
+struct Wl {
+	Prof	p;		/* the profile, drawn for swarm */
+	Rng	rw;		/* the procs' choices */
+	Rng	rf;		/* the host driver's faults */
+	Ev	pend[64];	/* events to run before the next turn */
+	int	npend, pendhead;
+	ulong	nextpid;
+	uvlong	nexth;
+	uvlong	now;
+	int	faults;
+	int	procs;
+	uvlong	offuntil;	/* the subsystem is off until this time */
+	uvlong	dead[64];	/* handles recently freed, for double frees */
+	int	ndead;
+};
+extern Wl	w;
+Ev*	pend(void);
+ulong	forkev(Ev*, SProc*, char *user);
 int	profilebyname(char*);
-char*	profilename(int);
-int	nprofiles(void);
 void	wlsetup(Runopt*, Conf*, FILE*);
 int	wlnext(Ev*);
+void	act(SProc*, Ev*);
 void	wlafter(Ev*, vlong);
 void	wlfree(void);
+void	swarmdraw(Rng*, Prof*);
+void	swarmprint(FILE*, Prof*);
+usize	boundsize(Rng*, SProc*, SAlloc*);
+usize	boundlen(Rng*, SAlloc*, usize off);
+void	boundconf(Rng*, char *val, int n);
+usize	boundbudget(Rng*, SProc*, int op);
+extern Prof	profs[];
+extern int	nprofs;
+int	parsefaults(char*);
+int	wlfaults(void);
+void	printfaults(FILE*, int);
+void	hostturn(Ev*);
 
 /* engine.c */
 struct Runopt {
@@ -325,18 +518,21 @@ struct Runopt {
 	usize	heap;
 	char	*faults;
 	int	audit;		/* audit ring entries, 0: drawn */
+	usize	maxmem;		/* --max-memory, 0: the default */
 	int	json;
 	int	quiet;
-	int	nosum;	/* no summary: the report only */
+	int	nosum;		/* no summary: the report only */
 	FILE	*rec;		/* record events here */
 	uvlong	stopat;		/* stop after this many events (re-run for a failing trace) */
 	char	*failtrace;	/* where to write a failing trace */
 };
+enum { Defmaxmem = 1ULL<<30 };
 int	simrun(Runopt*);
-int	coreinit(Conf*);
+int	coreinit(Conf*, usize maxmem);
 void	coredone(void);
 extern Sim	lastrun;	/* the counters of the run just ended */
 extern uvlong	lastdigest;
-int	replay(char *file, Ev *evs, int nev, Conf *c, int lenient, int json, int quiet);
+int	replaytext(char *name, char *text, usize n, usize maxmem, int lenient, int json, int quiet);
+int	replay(char *file, Ev *evs, int nev, Conf *c, usize maxmem, int lenient, int json, int quiet);
 void	summary(FILE*, int json, char *mode, char *extra);
 int	shrink(char *file, char *out);

@@ -1,13 +1,18 @@
 #!/bin/sh
-# The simulator's test (ninja simtest):
+# The simulator's test (ninja simtest), the campaign sim/README.md names:
 #   1. determinism: seeds run twice give identical output, and the
 #      ASan+UBSan build gives the same output as the plain one;
-#   2. every workload profile runs clean;
+#   2. every workload profile, swarm included, runs clean;
 #   3. every committed trace (traces/*.trace, globbed now) replays
 #      without divergence or violation;
 #   4. record then replay reproduces every result and the digest;
-#   5. the sweep: 200 seeds x 100,000 events (SIMDEEP=0 for a quick
-#      one of 200 seeds x 10,000).
+#   5. replay costs memory in proportion to what a trace does, and
+#      --max-memory refuses what cannot fit (exit 2);
+#   6. a planted core bug is caught, and the reproduce line it prints
+#      gives the same failure byte for byte (sim/injectbug.sh);
+#   7. the sweeps: 200 seeds of the named profiles and 200 swarm seeds,
+#      every fault on, 20,000 events each (SIMDEEP=1: 100,000), and
+#      together they reach every reachable (call, result) cell.
 set -e
 cd "$(dirname "$0")/.."
 sim=build/pebblesim
@@ -24,10 +29,13 @@ for s in 1 2 3 17 4242; do
 	$asan run --seed $s --events 20000 > $tmp/c 2>/dev/null || fail "seed $s does not run clean under ASan+UBSan"
 	$sim run --seed $s --events 20000 > $tmp/d 2>/dev/null || fail "seed $s does not run clean"
 	cmp -s $tmp/c $tmp/d || fail "seed $s: plain and ASan+UBSan runs differ"
+	$asan run --seed $s --workload swarm --events 10000 > $tmp/c 2>/dev/null || fail "swarm seed $s under ASan+UBSan"
+	$sim run --seed $s --workload swarm --events 10000 > $tmp/d 2>/dev/null || fail "swarm seed $s"
+	cmp -s $tmp/c $tmp/d || fail "swarm seed $s: plain and ASan+UBSan runs differ"
 done
 
 echo "simtest: profiles"
-for w in keyserver tls forkstorm pressure mixed; do
+for w in keyserver tls forkstorm pressure mixed swarm; do
 	$sim run --seed 1 --workload $w --events 100000 > $tmp/p 2>/dev/null || { cat $tmp/p; fail "profile $w"; }
 	$asan run --seed 2 --workload $w --events 10000 > $tmp/p 2>/dev/null || { cat $tmp/p; fail "profile $w under ASan+UBSan"; }
 done
@@ -38,6 +46,9 @@ for s in 5 6 7; do
 	$sim replay $tmp/r.trace > $tmp/q 2>/dev/null || fail "replay of seed $s's recording"
 	[ "$(grep ^digest $tmp/r)" = "$(grep ^digest $tmp/q)" ] || fail "seed $s: replay ends in another state"
 done
+$sim record --seed 8 --workload swarm --events 20000 -o $tmp/r.trace > $tmp/r 2>/dev/null || fail "record swarm seed 8"
+$sim replay $tmp/r.trace > $tmp/q 2>/dev/null || fail "replay of swarm seed 8's recording"
+[ "$(grep ^digest $tmp/r)" = "$(grep ^digest $tmp/q)" ] || fail "swarm seed 8: replay ends in another state"
 
 echo "simtest: committed traces"
 n=0
@@ -49,12 +60,23 @@ done
 [ $n -gt 0 ] || fail "no committed traces"
 echo "simtest: $n traces replayed"
 
-if [ "${SIMDEEP:-1}" = 0 ]; then
-	echo "simtest: sweep 200 seeds x 10000 events (quick)"
-	$sim sweep --seeds 1-200 --events 10000 > $tmp/s 2>&1 || { tail -20 $tmp/s; fail "sweep"; }
-else
-	echo "simtest: sweep 200 seeds x 100000 events"
-	$sim sweep --seeds 1-200 --events 100000 > $tmp/s 2>&1 || { tail -20 $tmp/s; fail "sweep"; }
-fi
-tail -2 $tmp/s
+echo "simtest: replay memory"
+sh sim/memtest.sh $sim || fail "replay memory"
+
+echo "simtest: a planted bug and its reproduce line"
+NOSHRINK=1 sh sim/injectbug.sh > $tmp/inj 2>&1 || { tail -20 $tmp/inj; fail "injectbug"; }
+grep "reproduce line" $tmp/inj
+
+ev=20000
+[ "${SIMDEEP:-0}" = 1 ] && ev=100000
+echo "simtest: sweeps of 200 seeds x $ev events, every fault, named profiles and swarm"
+$sim sweep --seeds 1-200 --events $ev --faults all > $tmp/s 2>&1 || { tail -20 $tmp/s; fail "sweep"; }
+tail -1 $tmp/s
+$sim sweep --seeds 1-200 --workload swarm --events $ev > $tmp/w 2>&1 || { tail -20 $tmp/w; fail "swarm sweep"; }
+tail -1 $tmp/w
+# a cell the campaign never reached is in both sweeps' lists
+never() { sed -n 's/^coverage .* never reached: //p' "$1" | tr ' ' '\n' | grep -v '^none$' | sort; }
+missed=$(comm -12 "$(never $tmp/s > $tmp/s.n; echo $tmp/s.n)" "$(never $tmp/w > $tmp/w.n; echo $tmp/w.n)")
+[ -z "$missed" ] || fail "the campaign never reached: $missed"
+echo "simtest: every reachable (call, result) cell reached"
 echo "simtest: ok"

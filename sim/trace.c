@@ -6,16 +6,6 @@
  */
 #include "sim.h"
 
-char *opname[Nop] = {
-	[Ofork] "fork", [Oalloc] "alloc", [Owrite] "write", [Oread] "read", [Ocheck] "check",
-	[Ofree] "free", [Ofreesize] "freesize", [Owipe] "wipe", [Owipefree] "wipefree",
-	[Oshare] "share", [Orevoke] "revoke", [Oinfo] "info", [Ostats] "stats", [Oaudit] "audit",
-	[Obudgetset] "budgetset", [Obudgetinc] "budgetinc", [Obudgetdec] "budgetdec",
-	[Osetconf] "setconf", [Ogetconf] "getconf", [Oexit] "exit", [Okill] "kill",
-	[Oenable] "enable", [Omaxbudget] "maxbudget", [Oencryption] "encryption",
-	[Oauditing] "auditing", [Opageout] "pageout", [Ofailmalloc] "failmalloc",
-};
-
 /* arguments after the verb: H handle, N number, P pid, K key, V value */
 static char *argspec[Nop] = {
 	[Oalloc] "NNH", [Owrite] "HNN", [Oread] "HNN", [Ocheck] "HNNN",
@@ -63,20 +53,6 @@ readfile(char *name, usize *np)
 	return b;
 }
 
-char*
-fmtres(char *buf, vlong r, int op)
-{
-	if(r == Rnone)
-		strcpy(buf, "-");
-	else if(r >= 0 && countop(op))
-		sprintf(buf, "%lld", r);
-	else if(r <= 0 && r > -7)
-		strcpy(buf, resname[-r]);
-	else
-		sprintf(buf, "%lld", r);
-	return buf;
-}
-
 /* a decimal number no greater than max, or -1 */
 static int
 num(char *s, uvlong max, uvlong *v)
@@ -99,6 +75,18 @@ num(char *s, uvlong max, uvlong *v)
 }
 
 static int
+hexval(int c)
+{
+	if(c >= '0' && c <= '9')
+		return c - '0';
+	if(c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if(c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
 name(char *s, int max)
 {
 	int n;
@@ -108,6 +96,63 @@ name(char *s, int max)
 		|| s[n] == '_' || s[n] == '-' || s[n] == '.' || s[n] == ':' || s[n] == '/'))
 			return -1;
 	return n > 0 && n < max ? 0 : -1;
+}
+
+/*
+ * A setting's value: name characters as they are, any other byte as
+ * %XX (hex), and a lone % for the empty string, so malformed values
+ * (spaces, signs, nothing) can be recorded too.
+ */
+static int
+unescape(char *s, char *out, int max)
+{
+	int n, hi, lo;
+	char c[2];
+
+	if(strcmp(s, "%") == 0){
+		out[0] = 0;
+		return 0;
+	}
+	for(n = 0; *s; n++){
+		if(n >= max-1)
+			return -1;
+		if(*s == '%'){
+			hi = s[1] ? hexval(s[1]) : -1;
+			lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+			if(lo < 0 || (hi|lo) == 0)
+				return -1;
+			out[n] = hi<<4 | lo;
+			s += 3;
+			continue;
+		}
+		c[0] = *s++;
+		c[1] = 0;
+		if(name(c, 2) < 0)
+			return -1;
+		out[n] = c[0];
+	}
+	out[n] = 0;
+	return n > 0 ? 0 : -1;
+}
+
+static int
+escape(char *buf, int n, char *s)
+{
+	int k;
+	char c[2];
+
+	if(*s == 0)
+		return snprintf(buf, n, " %%");
+	k = snprintf(buf, n, " ");
+	for(; *s && k < n; s++){
+		c[0] = *s;
+		c[1] = 0;
+		if(*s != '%' && name(c, 2) == 0)
+			k += snprintf(buf+k, n-k, "%c", *s);
+		else
+			k += snprintf(buf+k, n-k, "%%%02X", (uchar)*s);
+	}
+	return k;
 }
 
 static int
@@ -248,7 +293,7 @@ event(Line *l, Ev *e, uvlong lasttime)
 				return bad(l, "\"%s\" is not a handle (# and a decimal number)", l->tok[i]);
 			break;
 		case 'N':
-			if(num(l->tok[i], 1ULL<<62, &e->n[na++]) < 0)
+			if(num(l->tok[i], ~0ULL, &e->n[na++]) < 0)
 				return bad(l, "\"%s\" is not a decimal number", l->tok[i]);
 			break;
 		case 'P':
@@ -256,10 +301,13 @@ event(Line *l, Ev *e, uvlong lasttime)
 				return -1;
 			break;
 		case 'K':
-		case 'V':
 			if(name(l->tok[i], KEYLEN) < 0)
-				return bad(l, "\"%s\" is not a setting's key or value", l->tok[i]);
-			strcpy(spec[k] == 'K' ? e->key : e->val, l->tok[i]);
+				return bad(l, "\"%s\" is not a setting's key", l->tok[i]);
+			strcpy(e->key, l->tok[i]);
+			break;
+		case 'V':
+			if(unescape(l->tok[i], e->val, KEYLEN) < 0)
+				return bad(l, "\"%s\" is not a setting's value", l->tok[i]);
 			break;
 		}
 	}
@@ -267,8 +315,7 @@ event(Line *l, Ev *e, uvlong lasttime)
 	if((e->op == Oalloc && e->n[1] > 0x7fffffff) || (e->op == Ocheck && e->n[2] > 0x7fffffff)
 	|| (e->op == Oshare && e->n[0] > 0x7fffffff))
 		return bad(l, "permissions out of range%s", "");
-	if((e->op == Owrite || e->op == Oread) && e->n[1] > 1<<24)
-		return bad(l, "a write or read is at most 16777216 bytes%s", "");
+	/* a write or read of any length: one that succeeds lies inside an allocation, and --max-memory bounds those */
 	if(e->op == Oaudit && e->n[0] > 65536)
 		return bad(l, "audit asks for at most 65536 entries%s", "");
 	return 0;
@@ -290,7 +337,6 @@ config(Line *l, Conf *c)
 		if(strcmp(k, "workload") == 0){
 			if(seen & 32 || name(v, 32) < 0)
 				return bad(l, "bad or repeated workload \"%s\"", v);
-			c->workload = profilebyname(v);
 			strcpy(c->wname, v);
 			seen |= 32;
 			continue;
@@ -336,7 +382,6 @@ parsetrace(char *text, usize n, Conf *c, Ev **evp, int *nevp, char *err, int ner
 	c->audit = PEBBLE_DEFAUDIT;
 	c->budget = PEBBLE_DEFBUDGET;
 	c->maxbudget = c->heap;
-	c->workload = -1;
 	ev = nil;
 	nev = cap = 0;
 	state = 0;
@@ -435,7 +480,7 @@ fmtev(char *buf, int n, Ev *e)
 			case 'N': k += snprintf(buf+k, n-k, " %llu", *np++); break;
 			case 'P': k += snprintf(buf+k, n-k, " %lu", e->peer); break;
 			case 'K': k += snprintf(buf+k, n-k, " %s", e->key); break;
-			case 'V': k += snprintf(buf+k, n-k, " %s", e->val); break;
+			case 'V': k += escape(buf+k, n-k, e->val); break;
 			}
 	}
 	if(e->result != Rnone)

@@ -146,3 +146,33 @@ pattern(uchar *p, uvlong h, uvlong off, usize n)
 			p[i] = w >> (8 * ((off + i) % 8));
 	}
 }
+
+int
+iszero(uchar *p, usize n)
+{
+	static const uchar z[256];
+	usize k;
+
+	while(n > 0){
+		k = n < sizeof z ? n : sizeof z;
+		if(memcmp(p, z, k) != 0)
+			return 0;
+		p += k;
+		n -= k;
+	}
+	return 1;
+}
+
+/*
+ * Copies of secrets (shadow bytes, fingerprints) are zeroed before
+ * they go back to malloc: a later core metadata block must not carry
+ * them into a crash dump scan and be blamed for them.
+ */
+void
+burn(void *p, usize n)
+{
+	if(p == nil)
+		return;
+	memset(p, 0, n);
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}

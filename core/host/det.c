@@ -16,12 +16,13 @@ struct Blk {
 	Blk	*next;
 	Blk	*prev;
 	usize	n;
-	uchar	pad[64 - 3*sizeof(void*)];	/* what follows is on a cache line of its own, as from the POSIX host */
+	usize	mapped;		/* 1: pages of its own (hostzalloc), unmapped when freed */
+	uchar	pad[64 - 4*sizeof(void*)];	/* what follows is on a cache line of its own, as from the POSIX host */
 };
 
 char	hosteve[KNAMELEN] = "eve";
 
-static Blk	blocks = { &blocks, &blocks, 0, {0} };
+static Blk	blocks = { &blocks, &blocks, 0, 0, {0} };
 static Lock	blklk;
 static long	nblock;
 static usize	nbytes;
@@ -147,6 +148,20 @@ shouldfail(void)
 	return failevery > 0 && nmalloc % failevery == 0;
 }
 
+static void
+linkblk(Blk *b, usize n)
+{
+	b->n = n;
+	lock(&blklk);
+	b->next = blocks.next;
+	b->prev = &blocks;
+	blocks.next->prev = b;
+	blocks.next = b;
+	nblock++;
+	nbytes += n;
+	unlock(&blklk);
+}
+
 void*
 hostmalloc(usize n)
 {
@@ -161,15 +176,42 @@ hostmalloc(usize n)
 	b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
 	if(b == nil)
 		return nil;
-	b->n = n;
+	b->mapped = 0;
+	linkblk(b, n);
+	return b+1;
+}
+
+enum { Bigzero = 256<<10, Pg = 4096 };
+
+/*
+ * A big zeroed block is pages of its own, zero until first touched:
+ * an audit ring of 2^24 entries costs what the run writes into it.
+ * Its header sits at the end of a page in front of it.
+ */
+void*
+hostzalloc(usize n)
+{
+	uchar *p;
+	Blk *b;
+
+	if(n < Bigzero){
+		p = hostmalloc(n);
+		if(p != nil)
+			memset(p, 0, n);
+		return p;
+	}
 	lock(&blklk);
-	b->next = blocks.next;
-	b->prev = &blocks;
-	blocks.next->prev = b;
-	blocks.next = b;
-	nblock++;
-	nbytes += n;
+	if(shouldfail()){
+		unlock(&blklk);
+		return nil;
+	}
 	unlock(&blklk);
+	p = mmap(nil, Pg + n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+	if(p == MAP_FAILED)
+		return nil;
+	b = (Blk*)(p + Pg) - 1;
+	b->mapped = 1;
+	linkblk(b, n);
 	return b+1;
 }
 
@@ -189,7 +231,10 @@ hostfree(void *p, usize n)
 	nblock--;
 	nbytes -= n;
 	unlock(&blklk);
-	free(b);
+	if(b->mapped)
+		munmap((uchar*)p - Pg, Pg + n);
+	else
+		free(b);
 }
 
 void

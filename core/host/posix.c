@@ -110,6 +110,17 @@ hostmalloc(usize n)
 	return aligned_alloc(64, (n + 63) & ~(usize)63);
 }
 
+void*
+hostzalloc(usize n)
+{
+	void *p;
+
+	p = hostmalloc(n);
+	if(p != nil)
+		memset(p, 0, n);
+	return p;
+}
+
 void
 hostfree(void *p, usize n)
 {

@@ -1,0 +1,418 @@
+/*
+ * The shadow: the simulator's own record of what it did, kept apart
+ * from the core.  Procs with their budgets and settings, allocations
+ * with their owner, grants and every byte written.  Content is sparse:
+ * an allocation's bytes live in chunks of 4 KiB made on the first
+ * write to them, so a trace costs memory in proportion to what it
+ * writes, not to what it allocates.  The rulebook (rules.c) reads and
+ * changes this record; nothing here decides what a call returns.
+ */
+#include "sim.h"
+
+enum { Maxres = 4096 };
+
+Sim	sim;
+
+void
+siminit(Conf *c)
+{
+	int i;
+
+	memset(&sim, 0, sizeof sim);
+	sim.conf = *c;
+	sim.tab = emalloc(c->nproc * sizeof(Proc));
+	sim.slot = emalloc(c->nproc * sizeof(SProc*));
+	sim.freeslot = emalloc(c->nproc * sizeof(int));
+	/* a stack, lowest slot on top: the order is part of the determinism */
+	for(i = 0; i < c->nproc; i++)
+		sim.freeslot[i] = c->nproc - 1 - i;
+	sim.nfree = c->nproc;
+	for(i = 0; i < c->nproc; i++)
+		sim.tab[i].slot = i;
+	sim.enabled = 1;
+	sim.maxbudget = c->maxbudget;
+	sim.auditing = 1;
+	sim.scanevery = 1<<16;
+	sim.nscratch = 1<<16;
+	sim.scratch = emalloc(sim.nscratch);
+}
+
+static usize
+nchunks(SAlloc *a)
+{
+	return (a->osize + Chunk - 1) / Chunk;
+}
+
+static usize
+chunklen(SAlloc *a, usize i)
+{
+	return i + 1 < nchunks(a) ? Chunk : a->osize - i*Chunk;
+}
+
+static void
+dropchunk(SAlloc *a, usize i)
+{
+	if(a->chunk[i] == nil)
+		return;
+	burn(a->chunk[i], chunklen(a, i));
+	free(a->chunk[i]);
+	a->chunk[i] = nil;
+	sim.shadowbytes -= chunklen(a, i);
+}
+
+static void
+shadowfree(SAlloc *a)
+{
+	usize i;
+
+	if(a->chunk == nil)
+		return;
+	for(i = 0; i < nchunks(a); i++)
+		dropchunk(a, i);
+	free(a->chunk);
+	a->chunk = nil;
+}
+
+static void
+freealloc(SAlloc *a)
+{
+	shadowfree(a);
+	free(a->g);
+	free(a);
+}
+
+void
+simfree(void)
+{
+	usize i;
+	SProc *p;
+
+	for(i = 0; i < sim.handles.cap; i++)
+		if(sim.handles.k[i] != 0)
+			freealloc(sim.handles.v[i]);
+	for(i = 0; i < sim.pids.cap; i++)
+		if(sim.pids.k[i] != 0){
+			p = sim.pids.v[i];
+			vecfree(&p->owned);
+			vecfree(&p->held);
+			burn(p->res, p->capres * sizeof p->res[0]);
+			free(p->res);
+			free(p);
+		}
+	mapfree(&sim.handles);
+	mapfree(&sim.pids);
+	vecfree(&sim.procs);
+	vecfree(&sim.live);
+	free(sim.tab);
+	free(sim.slot);
+	free(sim.freeslot);
+	burn(sim.scratch, sim.nscratch);
+	free(sim.scratch);
+	memset(&sim, 0, sizeof sim);
+}
+
+SProc*
+findproc(ulong pid)
+{
+	return mapget(&sim.pids, pid);
+}
+
+SAlloc*
+findalloc(uvlong h)
+{
+	return mapget(&sim.handles, h + 1);
+}
+
+/* the live allocation starting exactly at v */
+SAlloc*
+allocat(uintptr v)
+{
+	SAlloc *a;
+
+	a = treefloor(v);
+	return a != nil && a->ptr == v ? a : nil;
+}
+
+/* the live allocation holding byte v */
+SAlloc*
+allocin(uintptr v)
+{
+	SAlloc *a;
+
+	a = treefloor(v);
+	return a != nil && v - a->ptr < a->size ? a : nil;
+}
+
+int
+hasgrant(SAlloc *a, SProc *p)
+{
+	int i;
+
+	for(i = 0; i < a->ng; i++)
+		if(a->g[i].holder == p)
+			return a->g[i].perm;
+	return 0;
+}
+
+void
+addgrant(SAlloc *a, SProc *p, int perm)
+{
+	int i;
+
+	for(i = 0; i < a->ng; i++)
+		if(a->g[i].holder == p){
+			a->g[i].perm = perm;
+			return;
+		}
+	if(a->ng == a->gcap){
+		a->gcap = a->gcap ? 2*a->gcap : 2;
+		a->g = erealloc(a->g, a->gcap * sizeof a->g[0]);
+	}
+	a->g[a->ng].holder = p;
+	a->g[a->ng].perm = perm;
+	a->ng++;
+	vecpush(&p->held, a);
+}
+
+void
+delgrant(SAlloc *a, SProc *p)
+{
+	int i;
+
+	for(i = 0; i < a->ng; i++)
+		if(a->g[i].holder == p){
+			a->g[i] = a->g[--a->ng];
+			break;
+		}
+	i = vecfind(&p->held, a);
+	if(i >= 0)
+		vecdel(&p->held, i);
+}
+
+void
+auditexp(SAlloc *a, int n)
+{
+	if(a->audited){
+		sim.audithead += n;
+		a->naudit += n;
+	}
+}
+
+void
+chargep(SProc *p, usize n)
+{
+	p->used += n;
+	if(p->used > p->peak)
+		p->peak = p->used;
+	sim.inuse += n;
+	if(sim.inuse > sim.peak)
+		sim.peak = sim.inuse;
+}
+
+void
+unchargep(SProc *p, usize n)
+{
+	p->used -= n;
+	sim.inuse -= n;
+}
+
+/* a new live allocation of p's: the handle names it from now on */
+SAlloc*
+newalloc(uvlong h, SProc *p, uintptr ptr, usize size, int prot)
+{
+	SAlloc *a;
+
+	a = emalloc(sizeof *a);
+	a->h = h;
+	a->ptr = a->org = ptr;
+	a->size = a->osize = size;
+	a->prot = prot;
+	a->live = 1;
+	a->owner = p;
+	a->auditbase = sim.audithead;
+	mapput(&sim.handles, h + 1, a);
+	treeput(a);
+	chargep(p, size);
+	p->nalloc++;
+	a->oidx = p->owned.n;
+	vecpush(&p->owned, a);
+	a->lidx = sim.live.n;
+	vecpush(&sim.live, a);
+	return a;
+}
+
+static void
+unown(SAlloc *a)
+{
+	SProc *o;
+	SAlloc *m;
+
+	o = a->owner;
+	m = o->owned.v[o->owned.n-1];
+	m->oidx = a->oidx;
+	vecdel(&o->owned, a->oidx);
+	unchargep(o, a->size);
+	o->nalloc--;
+}
+
+/* inheritance: a passes to np, with its charge */
+void
+moveowner(SAlloc *a, SProc *np)
+{
+	unown(a);
+	a->owner = np;
+	chargep(np, a->size);
+	np->nalloc++;
+	a->oidx = np->owned.n;
+	vecpush(&np->owned, a);
+}
+
+/* a's allocation is gone: off the owner, the holders, the tree */
+void
+killalloc(SAlloc *a)
+{
+	SAlloc *m;
+
+	while(a->ng > 0)
+		delgrant(a, a->g[0].holder);
+	unown(a);
+	m = sim.live.v[sim.live.n-1];
+	m->lidx = a->lidx;
+	vecdel(&sim.live, a->lidx);
+	treedel(a);
+	a->live = 0;
+	shadowfree(a);
+}
+
+/* the chunk holding byte off of a (from its current start), made if need be */
+static uchar*
+at(SAlloc *a, usize off, int make, usize *room)
+{
+	usize abs, i;
+
+	abs = a->ptr - a->org + off;
+	i = abs / Chunk;
+	*room = chunklen(a, i) - abs % Chunk;
+	if(a->chunk == nil){
+		if(!make)
+			return nil;
+		a->chunk = emalloc(nchunks(a) * sizeof a->chunk[0]);
+	}
+	if(a->chunk[i] == nil){
+		if(!make)
+			return nil;
+		a->chunk[i] = emalloc(chunklen(a, i));
+		sim.shadowbytes += chunklen(a, i);
+	}
+	return a->chunk[i] + abs % Chunk;
+}
+
+void
+shadowwrite(SAlloc *a, usize off, uchar *src, usize n)
+{
+	usize room, k;
+	uchar *d;
+
+	while(n > 0){
+		d = at(a, off, 1, &room);
+		k = n < room ? n : room;
+		memmove(d, src, k);
+		off += k;
+		src += k;
+		n -= k;
+	}
+}
+
+void
+shadowzero(SAlloc *a, usize off, usize n)
+{
+	usize room, k;
+	uchar *d;
+
+	while(n > 0){
+		d = at(a, off, 0, &room);
+		k = n < room ? n : room;
+		if(d != nil)
+			memset(d, 0, k);
+		off += k;
+		n -= k;
+	}
+}
+
+/* 0 if the n bytes at mem are what a holds at off */
+int
+shadowcmp(SAlloc *a, usize off, uchar *mem, usize n)
+{
+	usize room, k;
+	uchar *d;
+
+	while(n > 0){
+		d = at(a, off, 0, &room);
+		k = n < room ? n : room;
+		if(d != nil ? memcmp(d, mem, k) != 0 : !iszero(mem, k))
+			return -1;
+		off += k;
+		mem += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* the 16 shadow bytes at off when all of them were written, else nil */
+uchar*
+shadowword(SAlloc *a, usize off)
+{
+	usize room;
+	uchar *d;
+	int i;
+
+	if(off + 16 > a->size || (d = at(a, off, 0, &room)) == nil || room < 16)
+		return nil;
+	for(i = 0; i < 16; i++)
+		if(d[i] == 0)
+			return nil;	/* written bytes are never zero */
+	return d;
+}
+
+/* a partial free of the first n bytes: the allocation continues at ptr+n */
+void
+shadowcut(SAlloc *a, usize n)
+{
+	usize i, first;
+
+	a->ptr += n;
+	a->size -= n;
+	if(a->chunk == nil)
+		return;
+	first = (a->ptr - a->org) / Chunk;
+	for(i = 0; i < first; i++)
+		dropchunk(a, i);
+}
+
+/*
+ * p frees [off, off+n) of a without a wipe: the bytes stay in the arena
+ * until reuse or p's detach.  Keep a few 16-byte samples of them (with
+ * where they lie) so that the checker can tell that detach wiped them.
+ */
+void
+residue(SProc *p, SAlloc *a, usize off, usize n)
+{
+	usize step, o;
+	uchar *w;
+	int k, i;
+
+	step = n / 8 > 16 ? (n / 8) & ~(usize)15 : 16;
+	for(k = 0, o = off; o + 16 <= off + n && k < 8; o += step){
+		if((w = shadowword(a, o)) == nil)
+			continue;
+		if(p->nres == p->capres && p->capres < Maxres){
+			p->capres = p->capres ? 2*p->capres : 8;
+			p->res = erealloc(p->res, p->capres * sizeof p->res[0]);
+		}
+		/* at most Maxres samples a proc: later ones take an earlier one's place */
+		i = p->nres < p->capres ? (usize)p->nres++ : (a->ptr + o) / 16 % Maxres;
+		p->res[i].addr = a->ptr + o;
+		memmove(p->res[i].b, w, 16);
+		k++;
+	}
+}
