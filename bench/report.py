@@ -319,6 +319,22 @@ def threadtable(r):
     return table(["configuration", "1 thread", "2 threads", "2 threads / 1 thread"], rows)
 
 
+def sweeptable(out):
+    """tools/sweep's seeds/s on one local worker and on two (bench/run.sh wrote sweep-1.json, sweep-2.json)."""
+    runs = []
+    for n in (1, 2):
+        try:
+            with open(os.path.join(out, "sweep-%d.json" % n)) as f:
+                runs.append(json.load(f))
+        except (OSError, ValueError):
+            return "Not measured: no sweep-1.json and sweep-2.json beside this report.\n"
+    rows = [("%d worker%s" % (n, "s" * (n > 1)), "%.2f" % s["this_run"]["seeds_per_s"], "%.0f" % s["this_run"]["events_per_s"],
+             s["digest"]) for n, s in zip((1, 2), runs)]
+    r = ratio(runs[1]["this_run"]["seeds_per_s"], runs[0]["this_run"]["seeds_per_s"])
+    return table(["local cluster", "seeds/s", "events/s", "combined digest"], rows) + \
+        "\nTwo workers against one: **%s** (seeds %s-%s, %s).\n" % (r, runs[0]["first"], runs[0]["last"], " ".join(runs[0]["opts"]))
+
+
 CALLS = ["alloc", "alloc_simple", "free", "free_size", "wipe_and_free", "alloc+free", "alloc+free_size",
          "alloc+wipe_and_free", "wipe", "share", "revoke", "check_owner", "check_grantee", "pin+unpin", "info"]
 SEEDCLAIM = {"alloc": SEED_ALLOC_NS, "alloc_simple": SEED_ALLOC_NS, "free": SEED_FREE_NS, "free_size": SEED_FREE_NS,
@@ -498,6 +514,9 @@ def report(r, jsonname, out):
                  "chunk header. A trace's mix is the sizes of all its alloc lines, allocated together.\n\n"
                  + overheadtable(r) + "\n![metadata overhead against size](overhead-size.png)\n")
     parts.append("## Trace replay\n\n" + replaytable(r))
+    parts.append("## Seed sweeps (tools/sweep)\n\nThe same seeds on a local Dask cluster of one worker process and of "
+                 "two, one after the other in this run; wall clock from the first chunk to the last result (cluster "
+                 "start-up excluded). The digests must be equal.\n\n" + sweeptable(out))
     if r.errors:
         parts.append("## Benchmarks that failed\n\n" + table(["benchmark", "error"], sorted(r.errors.items())))
     cov = os.path.join(out, "coverage", "summary.md")      # ninja coverage's, kept across runs
