@@ -27,7 +27,7 @@ enum {
 	CONFLEN		= 24,
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
 	Ablk		= 64,		/* audit entries an area claims at a time */
-	Ablkmin		= 8192,		/* ... in a ring of at least this many */
+	Ablkmin		= (1<<24)+1,	/* ... in a ring of at least this many: off for now (docs/decisions.md, Audit) */
 };
 
 /* span kinds */
