@@ -17,7 +17,7 @@ echo "injectbug: the mutant:"
 grep -n MUTANT "$tmp/core/alloc.c"
 rm -rf build/mut
 mkdir -p build/mut
-cflags="-std=gnu11 -O2 -g -DPEBBLE_NOASSERT -I$tmp/core"	# the checker, not the core's own passert, must find it
+cflags="-std=gnu11 -O2 -g -DPEBBLE_NOASSERT -DLOCKHOOK -I$tmp/core"	# the checker, not the core's own passert, must find it
 for f in "$tmp"/core/*.c; do
 	case $f in *example.c) continue;; esac
 	gcc $cflags -c "$f" -o build/mut/core-$(basename "$f" .c).o
