@@ -83,20 +83,6 @@ getpages(Area *a, ulong npage)
 	return s;
 }
 
-/* an audit index for a span of nslot slots, if audited; 0 or -1 */
-static int
-newindex(uvlong **ap, int nslot, int audit)
-{
-	*ap = nil;
-	if(!audit)
-		return 0;
-	*ap = metaalloc(nslot * sizeof(uvlong));
-	if(*ap == nil)
-		return -1;
-	memset(*ap, 0, nslot * sizeof(uvlong));
-	return 0;
-}
-
 static Span*
 newrun(Area *a, int c, int audit)
 {
@@ -112,7 +98,8 @@ newrun(Area *a, int c, int audit)
 	m = metaalloc(msize);
 	if(m == nil)
 		return nil;
-	if(newindex(&al, k->nslot, audit) < 0){
+	al = nil;	/* the audit index, had with the rest so that nothing fails later */
+	if(audit && (al = metazalloc(k->nslot*sizeof(uvlong))) == nil){
 		metafree(m, msize);
 		return nil;
 	}
@@ -151,7 +138,8 @@ newlarge(Area *a, usize n, int audit)
 	r = metaalloc(sizeof(Rec));
 	if(r == nil)
 		return nil;
-	if(newindex(&al, 1, audit) < 0){
+	al = nil;
+	if(audit && (al = metazalloc(sizeof(uvlong))) == nil){
 		metafree(r, sizeof(Rec));
 		return nil;
 	}
