@@ -2,37 +2,42 @@
  * The audit log: a ring whose size is fixed at initialisation, written
  * without any lock or counter that two procs share on every call.
  *
- * The ring is cut into blocks.  A proc slot's area claims a block with
- * one atomic add on the ring's claim counter and then fills it alone;
- * only when the block is full does it claim the next.  Every entry on
- * an area's allocations is written under that area's lock: under the
- * write lock the writer is alone, and the refusals logged under the
- * read lock (check, info, audit) take the area's auditlk as well, so
- * the area's block has one writer at a time and the common path pays
- * for no lock of its own.
- * Two procs auditing at once thus share one written line once a block
- * (Ablk entries), not once an entry.  A block is held while its area
- * writes in it: a claim that comes round to a held block passes it
- * by, so no two writers ever write one entry.  Entries that fall off
- * when the ring wraps are counted by the slot that overwrites them,
- * entries logged by the slot that logs them; the system statistics
- * add the slots up.
+ * The ring is cut into blocks.  A proc slot's area takes a block from
+ * a queue of free blocks and then fills it alone; only when the block
+ * is full does it let it go, to the queue's tail, and take the next.
+ * Every entry on an area's allocations is written under that area's
+ * lock: under the write lock the writer is alone, and the refusals
+ * logged under the read lock (check, info, audit) take the area's
+ * auditlk as well, so the area's block has one writer at a time and
+ * the common path pays for no lock of its own.  Two procs auditing at
+ * once thus share one written line (the queue's lock) once a block
+ * (Ablk entries), not once an entry.  Entries that fall off when a
+ * block is taken again are counted by the slot that takes it, entries
+ * logged by the slot that logs them; the system statistics add the
+ * slots up.
+ *
+ * Why a queue and not a counter walking the ring: a block is reused
+ * only after every block let go before it, so an entry, logged at the
+ * latest when its block is let go, outlives the entries of the at least
+ * nblk - nproc blocks queued ahead of it, all of them taken and, but
+ * for one a slot, filled after it.  A ring of n entries keeps nblk =
+ * n/Ablk + 2*nproc + 2 blocks, so the newest n entries logged are
+ * always still there.  (A counter that passed blocks still held could
+ * come back to one just let go and overwrite its newest entry at once:
+ * the simulator found that.)
  *
  * A small ring (fewer than Ablkmin entries: tests, the simulator's
  * small configurations) has blocks of one entry, and is then exactly
- * a ring of n entries in the order they were logged.  A large ring
- * keeps, besides its n entries, room for every slot's part-filled
- * block and for the held blocks a claim passes by (2*nproc+2 blocks):
- * so the newest n entries logged are always still there.
- *
+ * a ring of n entries in the order they were logged.
+
  * The host gives the ring zeroed and a large one lazily (pages made
  * when first written), so a ring costs what is written of it, not
  * what it could hold.
  *
  * Entries name the allocation by its id, never by address: an address
  * is reused, an id is not.  Each entry also links to the one before
- * it for the same allocation by its sequence (claim*blk + place in the
- * block, unique for the instance's life), and the allocation's run
+ * it for the same allocation by its sequence ((claim*nblk + block)*blk
+ * + place in the block, unique for the instance's life), and the allocation's run
  * keeps its newest entry's (alast), so a query walks only that
  * allocation's entries, not the ring.
  */
@@ -53,8 +58,7 @@ enum {
 	Wresult	= IDBITS+8,
 };
 #define Wid	((1ULL<<IDBITS)-1)
-enum { Apre = 4 };
-#define Hfull	(~0ULL)	/* Auditlog.held: let go, full of entries the next claim drops */
+enum { Apre = 16 };
 
 #define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
@@ -63,6 +67,7 @@ int
 auditinit(int n)
 {
 	Auditlog *l;
+	uvlong b;
 
 	l = &pb->audit;
 	l->n = n;
@@ -74,9 +79,14 @@ auditinit(int n)
 		l->nblk = n;
 	}
 	l->ring = metazalloc(l->nblk * l->blk * sizeof(Auditent));
-	l->held = metazalloc(l->nblk * sizeof(uvlong));
-	if(l->ring == nil || l->held == nil)
+	l->fifo = metazalloc(l->nblk * sizeof(uvlong));
+	l->used = metazalloc(l->nblk);
+	if(l->ring == nil || l->fifo == nil || l->used == nil)
 		return -1;
+	for(b = 0; b < l->nblk; b++)
+		l->fifo[b] = b;
+	l->head = 0;
+	l->tail = l->nblk;
 	return 0;
 }
 
@@ -87,7 +97,8 @@ auditfree(void)
 
 	l = &pb->audit;
 	metafree(l->ring, l->nblk * l->blk * sizeof(Auditent));
-	metafree(l->held, l->nblk * sizeof(uvlong));
+	metafree(l->fifo, l->nblk * sizeof(uvlong));
+	metafree(l->used, l->nblk);
 }
 
 static Auditent*
@@ -99,31 +110,44 @@ entry(uvlong seq)
 	return &l->ring[(seq / l->blk) % l->nblk * l->blk + seq % l->blk];
 }
 
-/*
- * a's next block: at most nblk claims, so bounded even if every block
- * is held (a ring smaller than the writers at once); 0 if none.
- */
+/* a's next block: the one let go longest ago; 0 if every block is held (a ring smaller than its writers) */
 static int
 claim(Area *a)
 {
 	Auditlog *l;
-	uvlong c, t, old, *h;
+	uvlong c, b;
+	int drop;
 
 	l = &pb->audit;
-	for(t = 0; t < l->nblk; t++){
-		c = __atomic_fetch_add(&l->claims, 1, __ATOMIC_RELAXED);
-		h = &l->held[c % l->nblk];
-		old = __atomic_load_n(h, __ATOMIC_RELAXED);
-		if((old == 0 || old == Hfull) && __atomic_compare_exchange_n(h, &old, c+1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)){
-			if(old == Hfull)	/* a block is let go only full: all of it falls off now */
-				ATOMSTORE(&a->adropped, a->adropped + l->blk);
-			a->ablk = c+1;
-			a->aent = &l->ring[c % l->nblk * l->blk];
-			a->aoff = 0;
-			return 1;
-		}
+	lock(&l->fifolk);
+	if(l->head == l->tail){
+		unlock(&l->fifolk);
+		return 0;
 	}
-	return 0;
+	c = l->head++;
+	b = l->fifo[c % l->nblk];
+	drop = l->used[b];
+	l->used[b] = 1;
+	unlock(&l->fifolk);
+	if(drop)
+		ATOMSTORE(&a->adropped, a->adropped + l->blk);
+	a->ablk = c*l->nblk + b + 1;
+	a->aent = &l->ring[b * l->blk];
+	a->aoff = 0;
+	return 1;
+}
+
+/* a's block is full: to the back of the queue */
+static void
+letgo(Area *a)
+{
+	Auditlog *l;
+
+	l = &pb->audit;
+	lock(&l->fifolk);
+	l->fifo[l->tail++ % l->nblk] = (a->aent - l->ring) / l->blk;
+	unlock(&l->fifolk);
+	a->ablk = 0;
 }
 
 static void
@@ -165,12 +189,9 @@ auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, i
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
 	/* lines a few entries on are on their way before they are written: no store waits for one */
 	if(a->aoff+Apre < l->blk)
-		__builtin_prefetch(e+Apre, 1);
-	if(++a->aoff == l->blk){
-		/* full: let the next lap have it */
-		__atomic_store_n(&l->held[(a->aent - l->ring) / l->blk], Hfull, __ATOMIC_RELEASE);
-		a->ablk = 0;
-	}
+		asm volatile("prefetchw %0" :: "m"(*(char*)(e+Apre)));
+	if(++a->aoff == l->blk)
+		letgo(a);
 }
 
 /* what the system statistics report: entries logged, and dropped when the ring wrapped */

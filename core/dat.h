@@ -27,7 +27,7 @@ enum {
 	CONFLEN		= 24,
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
 	Ablk		= 64,		/* audit entries an area claims at a time */
-	Ablkmin		= (1<<24)+1,	/* ... in a ring of at least this many: off for now (docs/decisions.md, Audit) */
+	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
 };
 
 /* span kinds */
@@ -142,7 +142,7 @@ struct Area {
 	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
-};
+} __attribute__((aligned(64)));	/* two procs' areas never share a line */
 
 /* one cache line: a logging proc writes whole lines of its own block */
 struct Auditent {
@@ -158,12 +158,15 @@ struct Auditent {
 
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
-	uvlong	*held;		/* per block: 1 + the claim that holds it, or 0 never used, or Hfull (atomic) */
+	uvlong	*fifo;		/* the blocks no area holds, longest let go first */
+	uchar	*used;		/* per block: it holds entries a claim drops */
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
 	uvlong	nblk;
 	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
-	uvlong	claims;		/* blocks ever claimed (atomic): the one shared counter, once a block */
-};
+	Lock	fifolk __attribute__((aligned(64)));	/* the one shared lock, taken once a block: off the line every entry reads */
+	uvlong	head;		/* blocks ever claimed; fifo[head%nblk] is next */
+	uvlong	tail;		/* blocks ever let go, plus nblk */
+} __attribute__((aligned(64)));
 
 /* the pager's state: set up and torn down in pager.c */
 struct Pager {
@@ -183,21 +186,26 @@ struct Pebble {
 	ulong	npage;
 	int	locked;
 	Span	**pagemap;	/* page -> span, atomic */
-	Lock	heaplk;		/* the free page lists */
+	Area	*areas;
+	ulong	*maps;		/* storage for every area's access_map */
+	int	mapwords;
+	/*
+	 * Every call reads the fields above; what some call writes
+	 * starts a line of its own below, so that no proc's writes
+	 * make another proc miss on a line it only reads.
+	 */
+	Lock	heaplk __attribute__((aligned(64)));	/* the free page lists */
 	Span	*bin[NBIN];
 	uvlong	binmap[NBIN/64];
 	ulong	freepages;
 	Span	*spare;		/* unused Span structures */
 	Span	**chunks;	/* what to give back at shutdown */
 	int	nchunk;
-	Area	*areas;
-	ulong	*maps;		/* storage for every area's access_map */
-	int	mapwords;
 	Auditlog	audit;
-	uvlong	idnext;		/* atomic, in IDBLOCKs */
-	usize	metabytes;	/* atomic */
-	int	hasempty;	/* some area may keep empty runs (atomic) */
-	usize	exitwiped;	/* total_wiped of procs that exited (atomic) */
+	uvlong	idnext __attribute__((aligned(64)));	/* atomic, in IDBLOCKs */
+	usize	metabytes __attribute__((aligned(64)));	/* atomic */
+	int	hasempty __attribute__((aligned(64)));	/* some area may keep empty runs (atomic) */
+	usize	exitwiped __attribute__((aligned(64)));	/* total_wiped of procs that exited (atomic) */
 	usize	exitdeferred;	/* and their total_deferred */
 	Pager	pager;
 };

@@ -27,6 +27,7 @@ void	testconf(void);
 void	testswitch(void);
 void	testaudit(void);
 void	testauditblocks(void);
+void	testauditheld(void);
 void	testheap(void);
 void	testpager(void);
 void	testpin(void);

@@ -121,6 +121,7 @@ static struct {
 	{"switch", testswitch},
 	{"audit", testaudit},
 	{"auditblocks", testauditblocks},
+	{"auditheld", testauditheld},
 	{"heap", testheap},
 	{"pager", testpager},
 	{"pin", testpin},
