@@ -58,7 +58,7 @@ enum {
 	Wresult	= IDBITS+8,
 };
 #define Wid	((1ULL<<IDBITS)-1)
-enum { Apre = 16 };
+enum { Apre = 4 };
 
 #define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
@@ -189,7 +189,7 @@ auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, i
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
 	/* lines a few entries on are on their way before they are written: no store waits for one */
 	if(a->aoff+Apre < l->blk)
-		asm volatile("prefetchw %0" :: "m"(*(char*)(e+Apre)));
+		__builtin_prefetch(e+Apre, 1);
 	if(++a->aoff == l->blk)
 		letgo(a);
 }
