@@ -2,14 +2,15 @@
  * The audit log: a ring whose size is fixed at initialisation, written
  * without any lock or counter that two procs share on every call.
  *
- * The ring is cut into blocks.  A proc slot's area takes a block from
- * a queue of free blocks and then fills it alone; only when the block
- * is full does it let it go, to the queue's tail, and take the next.
- * Every entry on an area's allocations is written under that area's
- * lock: under the write lock the writer is alone, and the refusals
- * logged under the read lock (check, info, audit) take the area's
- * auditlk as well, so the area's block has one writer at a time and
- * the common path pays for no lock of its own.  Two procs auditing at
+ * The ring is cut into blocks.  A proc slot (its Aslot, a cache line
+ * of its own) takes a block from a queue of free blocks and then
+ * fills it alone; only when the block is full does it let it go, to
+ * the queue's tail, and take the next.  Every entry on an area's
+ * allocations is written under that area's lock: under the write lock
+ * the writer is alone, and the refusals logged under the read lock
+ * (check, info, audit) take the Aslot's lock as well, so the block has
+ * one writer at a time and the common path pays for no lock of its
+ * own.  Two procs auditing at
  * once thus share one written line (the queue's lock) once a block
  * (Ablk entries), not once an entry.  Entries that fall off when a
  * block is taken again are counted by the slot that takes it, entries
@@ -81,7 +82,8 @@ auditinit(int n)
 	l->ring = metazalloc(l->nblk * l->blk * sizeof(Auditent));
 	l->fifo = metazalloc(l->nblk * sizeof(uvlong));
 	l->used = metazalloc(l->nblk);
-	if(l->ring == nil || l->fifo == nil || l->used == nil)
+	l->slot = metazalloc(pb->conf.nproc * sizeof(Aslot));
+	if(l->ring == nil || l->fifo == nil || l->used == nil || l->slot == nil)
 		return -1;
 	for(b = 0; b < l->nblk; b++)
 		l->fifo[b] = b;
@@ -99,6 +101,7 @@ auditfree(void)
 	metafree(l->ring, l->nblk * l->blk * sizeof(Auditent));
 	metafree(l->fifo, l->nblk * sizeof(uvlong));
 	metafree(l->used, l->nblk);
+	metafree(l->slot, pb->conf.nproc * sizeof(Aslot));
 }
 
 static Auditent*
@@ -112,7 +115,7 @@ entry(uvlong seq)
 
 /* a's next block: the one let go longest ago; 0 if every block is held (a ring smaller than its writers) */
 static int
-claim(Area *a)
+claim(Aslot *a)
 {
 	Auditlog *l;
 	uvlong c, b;
@@ -130,52 +133,59 @@ claim(Area *a)
 	l->used[b] = 1;
 	unlock(&l->fifolk);
 	if(drop)
-		ATOMSTORE(&a->adropped, a->adropped + l->blk);
-	a->ablk = c*l->nblk + b + 1;
-	a->aent = &l->ring[b * l->blk];
-	a->aoff = 0;
+		ATOMSTORE(&a->dropped, a->dropped + l->blk);
+	a->blk = c*l->nblk + b + 1;
+	a->ent = &l->ring[b * l->blk];
+	a->off = 0;
 	return 1;
 }
 
 /* a's block is full: to the back of the queue */
 static void
-letgo(Area *a)
+letgo(Aslot *a)
 {
 	Auditlog *l;
 
 	l = &pb->audit;
 	lock(&l->fifolk);
-	l->fifo[l->tail++ % l->nblk] = (a->aent - l->ring) / l->blk;
+	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
 	unlock(&l->fifolk);
-	a->ablk = 0;
+	a->blk = 0;
 }
 
 static void
 count(uvlong *n)
 {
-	ATOMSTORE(n, *n + 1);	/* only under auditlk; sysstats reads it without */
+	ATOMSTORE(n, *n + 1);	/* only by the slot's one writer; sysstats reads it without */
 }
 
-/* log on slot i of s; the caller holds the owner's write lock, or its read lock and auditlk */
+/* the owner's place in the log */
+static Aslot*
+aslot(Span *s)
+{
+	return &pb->audit.slot[spanarea(s) - pb->areas];
+}
+
+/* log on slot i of s; the caller holds the owner's write lock, or its read lock and the Aslot's lk */
 void
 auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
 	uvlong seq, prev;
 	Auditent *e;
 	Auditlog *l;
-	Area *a;
+	Aslot *a;
 	Rec *r;
 
 	l = &pb->audit;
 	r = &s->rec[i];
-	a = spanarea(s);
-	count(&a->alogged);
-	if(a->ablk == 0 && !claim(a)){
-		count(&a->adropped);
+	a = aslot(s);
+	count(&a->logged);
+	if(a->blk == 0 && !claim(a)){
+		count(&a->dropped);
 		return;
 	}
-	seq = (a->ablk-1)*l->blk + a->aoff;
-	e = a->aent + a->aoff;
+	seq = (a->blk-1)*l->blk + a->off;
+	e = a->ent + a->off;
 	prev = ATOMLOAD(&s->alast[i]);
 	ATOMSTORE(&s->alast[i], seq+1);
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
@@ -188,9 +198,9 @@ auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, i
 	STR(e->prev, prev);
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
 	/* lines a few entries on are on their way before they are written: no store waits for one */
-	if(a->aoff+Apre < l->blk)
+	if(a->off+Apre < l->blk)
 		__builtin_prefetch(e+Apre, 1);
-	if(++a->aoff == l->blk)
+	if(++a->off == l->blk)
 		letgo(a);
 }
 
@@ -203,8 +213,8 @@ auditcount(uvlong *dropped)
 
 	n = d = 0;
 	for(i = 0; i < pb->conf.nproc; i++){
-		n += ATOMLOAD(&pb->areas[i].alogged);
-		d += ATOMLOAD(&pb->areas[i].adropped);
+		n += ATOMLOAD(&pb->audit.slot[i].logged);
+		d += ATOMLOAD(&pb->audit.slot[i].dropped);
 	}
 	if(dropped != nil)
 		*dropped = d;
@@ -215,14 +225,14 @@ auditcount(uvlong *dropped)
 void
 auditdenied(Span *s, uint i, Proc *by, int err)
 {
-	Area *a;
+	Aslot *a;
 
 	if(!(s->rec[i].word & Faudit))
 		return;
-	a = spanarea(s);
-	lock(&a->auditlk);
+	a = aslot(s);
+	lock(&a->lk);
 	auditput(s, i, PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
-	unlock(&a->auditlk);
+	unlock(&a->lk);
 }
 
 /* entry k of the log, if it is still there and whole */

@@ -6,6 +6,7 @@
 
 typedef struct Area Area;
 typedef struct Auditent Auditent;
+typedef struct Aslot Aslot;
 typedef struct Auditlog Auditlog;
 typedef struct Class Class;
 typedef struct Grant Grant;
@@ -131,13 +132,6 @@ struct Area {
 	int	hasempty;	/* may keep empty runs (atomic) */
 	Lock	heldlk;
 	Grant	*held;		/* grants this proc holds on others' memory */
-	/* the slot's audit block; kept from one proc in the slot to the next */
-	Lock	auditlk;	/* taken by whoever logs on this area's allocations */
-	uvlong	ablk;		/* 1 + claim of the block it writes in, 0 if none */
-	Auditent	*aent;	/* that block's first entry: no division on the logging path */
-	uint	aoff;		/* entries written in that block */
-	uvlong	alogged;	/* entries logged on this area's allocations (atomic) */
-	uvlong	adropped;	/* of all logged by this slot, how many later overwritten or never kept (atomic) */
 	char	budgetstr[2][CONFLEN];	/* pebble.secure.budget, canonical: old and new */
 	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
@@ -156,8 +150,24 @@ struct Auditent {
 	uvlong	prev;		/* 1 + the sequence of the allocation's entry before, or 0 */
 } __attribute__((aligned(64)));
 
+/*
+ * A proc slot's place in the audit log, kept from one proc in the slot
+ * to the next: a line each, in one array, so that logging writes only
+ * its own line and the system statistics add the counts up from
+ * consecutive lines, not from a line in each Area.
+ */
+struct Aslot {
+	Lock	lk;		/* taken by whoever logs on the slot's allocations under its read lock */
+	uint	off;		/* entries written in its block */
+	uvlong	blk;		/* 1 + the block's sequence (claim*nblk + block), 0 if none */
+	Auditent	*ent;	/* that block's first entry: no division on the logging path */
+	uvlong	logged;		/* entries logged on the slot's allocations (atomic) */
+	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */
+} __attribute__((aligned(64)));
+
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
+	Aslot	*slot;		/* per proc slot */
 	uvlong	*fifo;		/* the blocks no area holds, longest let go first */
 	uchar	*used;		/* per block: it holds entries a claim drops */
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
