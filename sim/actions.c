@@ -4,6 +4,7 @@
  * (swarm.c) or deliberately wrong, so that the error paths run too.
  */
 #include "sim.h"
+#include "wl.h"
 
 static SAlloc*
 pick(Vec *v)

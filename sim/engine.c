@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sim.h"
+#include "wl.h"
 
 static double	t0;
 static uvlong	entropy;

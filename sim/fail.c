@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include "sim.h"
+#include "wl.h"
 
 void
 violation(Ev *e, char *fmt, ...)

@@ -6,6 +6,7 @@
  * subsystem switched off, and memory pressure driving the pager.
  */
 #include "sim.h"
+#include "wl.h"
 
 static char *faultnames[Nfault] = { "kill", "malloc", "budget", "heap", "off", "pager" };
 

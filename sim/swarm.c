@@ -13,6 +13,7 @@
  * page multiples, SIZE_MAX and near it, malformed setting strings.
  */
 #include "sim.h"
+#include "wl.h"
 
 static char *actname[Nact] = {
 	"alloc", "write", "read", "probe", "free", "partial", "wipe", "wipefree", "share",

@@ -6,17 +6,6 @@
  */
 #include "sim.h"
 
-/* arguments after the verb: H handle, N number, P pid, K key, V value */
-static char *argspec[Nop] = {
-	[Oalloc] "NNH", [Owrite] "HNN", [Oread] "HNN", [Ocheck] "HNNN",
-	[Ofree] "H", [Ofreesize] "HN", [Owipe] "HN", [Owipefree] "HN",
-	[Oshare] "HPN", [Orevoke] "HP", [Oinfo] "H", [Ostats] "", [Oaudit] "HN",
-	[Obudgetset] "N", [Obudgetinc] "N", [Obudgetdec] "N",
-	[Osetconf] "KV", [Ogetconf] "K", [Oexit] "", [Okill] "",
-	[Oenable] "N", [Omaxbudget] "N", [Oencryption] "N", [Oauditing] "N",
-	[Opageout] "N", [Ofailmalloc] "N",
-};
-
 enum { MAXTOK = 16, MAXLINE = 1024 };
 
 typedef struct Line Line;
@@ -27,31 +16,6 @@ struct Line {
 	char	*err;
 	char	errbuf[128];
 };
-
-char*
-readfile(char *name, usize *np)
-{
-	FILE *f;
-	char *b;
-	usize n, cap, r;
-
-	if((f = fopen(name, "rb")) == nil)
-		return nil;
-	cap = 1<<16;
-	b = emalloc(cap+1);
-	n = 0;
-	while((r = fread(b+n, 1, cap-n, f)) > 0){
-		n += r;
-		if(n == cap){
-			cap *= 2;
-			b = erealloc(b, cap+1);
-		}
-	}
-	fclose(f);
-	b[n] = 0;
-	*np = n;
-	return b;
-}
 
 /* a decimal number no greater than max, or -1 */
 static int
@@ -86,8 +50,8 @@ hexval(int c)
 	return -1;
 }
 
-static int
-name(char *s, int max)
+int
+isname(char *s, int max)
 {
 	int n;
 
@@ -127,32 +91,12 @@ unescape(char *s, char *out, int max)
 		}
 		c[0] = *s++;
 		c[1] = 0;
-		if(name(c, 2) < 0)
+		if(isname(c, 2) < 0)
 			return -1;
 		out[n] = c[0];
 	}
 	out[n] = 0;
 	return n > 0 ? 0 : -1;
-}
-
-static int
-escape(char *buf, int n, char *s)
-{
-	int k;
-	char c[2];
-
-	if(*s == 0)
-		return snprintf(buf, n, " %%");
-	k = snprintf(buf, n, " ");
-	for(; *s && k < n; s++){
-		c[0] = *s;
-		c[1] = 0;
-		if(*s != '%' && name(c, 2) == 0)
-			k += snprintf(buf+k, n-k, "%c", *s);
-		else
-			k += snprintf(buf+k, n-k, "%%%02X", (uchar)*s);
-	}
-	return k;
 }
 
 static int
@@ -232,12 +176,72 @@ pid(Line *l, char *s, ulong *p)
 	return 0;
 }
 
+/* fork's PARENT USER [nowait] [mem] */
+static int
+forkargs(Line *l, Ev *e, int end)
+{
+	int i;
+
+	if(end < 5)
+		return bad(l, "fork needs PARENT USER%s", "");
+	if(strcmp(l->tok[3], "-") != 0 && pid(l, l->tok[3], &e->peer) < 0)
+		return -1;
+	if(isname(l->tok[4], USERLEN) < 0)
+		return bad(l, "user \"%s\" is not a name of 1 to 27 letters, digits or _-.:/", l->tok[4]);
+	strcpy(e->user, l->tok[4]);
+	for(i = 5; i < end; i++)
+		if(strcmp(l->tok[i], "nowait") == 0)
+			e->flags |= Fnowait;
+		else if(strcmp(l->tok[i], "mem") == 0)
+			e->flags |= Fmem;
+		else
+			return bad(l, "fork flag \"%s\" is neither nowait nor mem", l->tok[i]);
+	return 0;
+}
+
+/* the arguments the operation's spec names, in order */
+static int
+args(Line *l, Ev *e, int end)
+{
+	int i, k, na;
+	char *spec;
+
+	spec = argspec[e->op];
+	if(end - 3 != (int)strlen(spec))
+		return bad(l, "wrong number of arguments for %s", opname[e->op]);
+	for(na = 0, i = 3, k = 0; spec[k]; k++, i++){
+		switch(spec[k]){
+		case 'H':
+			if(l->tok[i][0] != '#' || num(l->tok[i]+1, 1ULL<<62, &e->h) < 0)
+				return bad(l, "\"%s\" is not a handle (# and a decimal number)", l->tok[i]);
+			break;
+		case 'N':
+			if(num(l->tok[i], ~0ULL, &e->n[na++]) < 0)
+				return bad(l, "\"%s\" is not a decimal number", l->tok[i]);
+			break;
+		case 'P':
+			if(pid(l, l->tok[i], &e->peer) < 0)
+				return -1;
+			break;
+		case 'K':
+			if(isname(l->tok[i], KEYLEN) < 0)
+				return bad(l, "\"%s\" is not a setting's key", l->tok[i]);
+			strcpy(e->key, l->tok[i]);
+			break;
+		case 'V':
+			if(unescape(l->tok[i], e->val, KEYLEN) < 0)
+				return bad(l, "\"%s\" is not a setting's value", l->tok[i]);
+			break;
+		}
+	}
+	return 0;
+}
+
 static int
 event(Line *l, Ev *e, uvlong lasttime)
 {
-	int i, k, na, end;
+	int i, end;
 	uvlong v;
-	char *spec;
 
 	memset(e, 0, sizeof *e);
 	e->result = Rnone;
@@ -266,51 +270,10 @@ event(Line *l, Ev *e, uvlong lasttime)
 		for(i = 3; i < end; i++)
 			if(strcmp(l->tok[i], "=") == 0)
 				return bad(l, "\"=\" must be followed by exactly one result%s", "");
-	if(e->op == Ofork){
-		if(end < 5)
-			return bad(l, "fork needs PARENT USER%s", "");
-		if(strcmp(l->tok[3], "-") != 0 && pid(l, l->tok[3], &e->peer) < 0)
-			return -1;
-		if(name(l->tok[4], USERLEN) < 0)
-			return bad(l, "user \"%s\" is not a name of 1 to 27 letters, digits or _-.:/", l->tok[4]);
-		strcpy(e->user, l->tok[4]);
-		for(i = 5; i < end; i++)
-			if(strcmp(l->tok[i], "nowait") == 0)
-				e->flags |= Fnowait;
-			else if(strcmp(l->tok[i], "mem") == 0)
-				e->flags |= Fmem;
-			else
-				return bad(l, "fork flag \"%s\" is neither nowait nor mem", l->tok[i]);
-		return 0;
-	}
-	spec = argspec[e->op];
-	if(end - 3 != (int)strlen(spec))
-		return bad(l, "wrong number of arguments for %s", opname[e->op]);
-	for(na = 0, i = 3, k = 0; spec[k]; k++, i++){
-		switch(spec[k]){
-		case 'H':
-			if(l->tok[i][0] != '#' || num(l->tok[i]+1, 1ULL<<62, &e->h) < 0)
-				return bad(l, "\"%s\" is not a handle (# and a decimal number)", l->tok[i]);
-			break;
-		case 'N':
-			if(num(l->tok[i], ~0ULL, &e->n[na++]) < 0)
-				return bad(l, "\"%s\" is not a decimal number", l->tok[i]);
-			break;
-		case 'P':
-			if(pid(l, l->tok[i], &e->peer) < 0)
-				return -1;
-			break;
-		case 'K':
-			if(name(l->tok[i], KEYLEN) < 0)
-				return bad(l, "\"%s\" is not a setting's key", l->tok[i]);
-			strcpy(e->key, l->tok[i]);
-			break;
-		case 'V':
-			if(unescape(l->tok[i], e->val, KEYLEN) < 0)
-				return bad(l, "\"%s\" is not a setting's value", l->tok[i]);
-			break;
-		}
-	}
+	if(e->op == Ofork)
+		return forkargs(l, e, end);
+	if(args(l, e, end) < 0)
+		return -1;
 	/* bounds that keep one event's cost sane */
 	if((e->op == Oalloc && e->n[1] > 0x7fffffff) || (e->op == Ocheck && e->n[2] > 0x7fffffff)
 	|| (e->op == Oshare && e->n[0] > 0x7fffffff))
@@ -335,7 +298,7 @@ config(Line *l, Conf *c)
 			return bad(l, "config field \"%s\" is not KEY=VALUE", k);
 		*v++ = 0;
 		if(strcmp(k, "workload") == 0){
-			if(seen & 32 || name(v, 32) < 0)
+			if(seen & 32 || isname(v, 32) < 0)
 				return bad(l, "bad or repeated workload \"%s\"", v);
 			strcpy(c->wname, v);
 			seen |= 32;
@@ -363,6 +326,31 @@ config(Line *l, Conf *c)
 	return 0;
 }
 
+/* header line state (0, 1, 2): the version, the seed, the config */
+static int
+header(Line *l, int state, Conf *c)
+{
+	uvlong v;
+
+	switch(state){
+	case 0:
+		if(strcmp(l->tok[0], "pebbletrace") != 0 || l->ntok != 2)
+			return bad(l, "the first line must be \"pebbletrace 1\"%s", "");
+		if(strcmp(l->tok[1], "1") != 0)
+			return bad(l, "trace format version %s is not supported (only 1)", l->tok[1]);
+		return 0;
+	case 1:
+		if(l->ntok != 2 || strcmp(l->tok[0], "seed") != 0 || num(l->tok[1], ~0ULL, &v) < 0)
+			return bad(l, "the second line must be \"seed N\"%s", "");
+		c->seed = v;
+		return 0;
+	default:
+		if(strcmp(l->tok[0], "config") != 0)
+			return bad(l, "the third line must be \"config KEY=VALUE ...\"%s", "");
+		return config(l, c);
+	}
+}
+
 /*
  * Parse a whole trace.  On error returns -1 with "line N: reason" in
  * err; on success 0, the header in c and the events in *evp.
@@ -373,7 +361,7 @@ parsetrace(char *text, usize n, Conf *c, Ev **evp, int *nevp, char *err, int ner
 	static Line l;
 	usize i, j;
 	int lineno, state, nev, cap;
-	uvlong v, last;
+	uvlong last;
 	Ev *ev;
 
 	memset(c, 0, sizeof *c);
@@ -400,45 +388,21 @@ parsetrace(char *text, usize n, Conf *c, Ev **evp, int *nevp, char *err, int ner
 				goto Bad;
 			continue;
 		}
-		switch(state){
-		case 0:
-			if(strcmp(l.tok[0], "pebbletrace") != 0 || l.ntok != 2){
-				bad(&l, "the first line must be \"pebbletrace 1\"%s", "");
+		if(state < 3){
+			if(header(&l, state, c) < 0)
 				goto Bad;
-			}
-			if(strcmp(l.tok[1], "1") != 0){
-				bad(&l, "trace format version %s is not supported (only 1)", l.tok[1]);
-				goto Bad;
-			}
-			break;
-		case 1:
-			if(l.ntok != 2 || strcmp(l.tok[0], "seed") != 0 || num(l.tok[1], ~0ULL, &v) < 0){
-				bad(&l, "the second line must be \"seed N\"%s", "");
-				goto Bad;
-			}
-			c->seed = v;
-			break;
-		case 2:
-			if(strcmp(l.tok[0], "config") != 0){
-				bad(&l, "the third line must be \"config KEY=VALUE ...\"%s", "");
-				goto Bad;
-			}
-			if(config(&l, c) < 0)
-				goto Bad;
-			break;
-		default:
-			if(nev == cap){
-				cap = cap ? 2*cap : 1024;
-				ev = erealloc(ev, cap * sizeof *ev);
-			}
-			if(event(&l, &ev[nev], last) < 0)
-				goto Bad;
-			last = ev[nev].time;
-			ev[nev].line = lineno;
-			nev++;
-		}
-		if(state < 3)
 			state++;
+			continue;
+		}
+		if(nev == cap){
+			cap = cap ? 2*cap : 1024;
+			ev = erealloc(ev, cap * sizeof *ev);
+		}
+		if(event(&l, &ev[nev], last) < 0)
+			goto Bad;
+		last = ev[nev].time;
+		ev[nev].line = lineno;
+		nev++;
 	}
 	if(state < 3){
 		snprintf(err, nerr, "line %d: the trace ends inside its header", lineno);
@@ -452,48 +416,4 @@ Bad:
 	snprintf(err, nerr, "line %d: %s", lineno, l.err);
 	free(ev);
 	return -1;
-}
-
-int
-fmtev(char *buf, int n, Ev *e)
-{
-	int k, i;
-	char *spec, rb[32];
-	uvlong *np;
-
-	k = snprintf(buf, n, "%llu %lu %s", e->time, e->pid, opname[e->op]);
-	if(e->op == Ofork){
-		if(e->peer)
-			k += snprintf(buf+k, n-k, " %lu %s", e->peer, e->user);
-		else
-			k += snprintf(buf+k, n-k, " - %s", e->user);
-		if(e->flags & Fnowait)
-			k += snprintf(buf+k, n-k, " nowait");
-		if(e->flags & Fmem)
-			k += snprintf(buf+k, n-k, " mem");
-	}else{
-		np = e->n;
-		spec = argspec[e->op];
-		for(i = 0; spec[i]; i++)
-			switch(spec[i]){
-			case 'H': k += snprintf(buf+k, n-k, " #%llu", e->h); break;
-			case 'N': k += snprintf(buf+k, n-k, " %llu", *np++); break;
-			case 'P': k += snprintf(buf+k, n-k, " %lu", e->peer); break;
-			case 'K': k += snprintf(buf+k, n-k, " %s", e->key); break;
-			case 'V': k += escape(buf+k, n-k, e->val); break;
-			}
-	}
-	if(e->result != Rnone)
-		k += snprintf(buf+k, n-k, " = %s", fmtres(rb, e->result, e->op));
-	return k;
-}
-
-void
-fmthdr(FILE *f, Conf *c)
-{
-	fprintf(f, "pebbletrace 1\nseed %llu\nconfig heap=%lu nproc=%d audit=%d budget=%lu maxbudget=%lu",
-		c->seed, (ulong)c->heap, c->nproc, c->audit, (ulong)c->budget, (ulong)c->maxbudget);
-	if(c->wname[0])
-		fprintf(f, " workload=%s", c->wname);
-	fprintf(f, "\n");
 }

@@ -176,3 +176,29 @@ burn(void *p, usize n)
 	memset(p, 0, n);
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
+
+/* a whole file, NUL-terminated, or nil */
+char*
+readfile(char *name, usize *np)
+{
+	FILE *f;
+	char *b;
+	usize n, cap, r;
+
+	if((f = fopen(name, "rb")) == nil)
+		return nil;
+	cap = 1<<16;
+	b = emalloc(cap+1);
+	n = 0;
+	while((r = fread(b+n, 1, cap-n, f)) > 0){
+		n += r;
+		if(n == cap){
+			cap *= 2;
+			b = erealloc(b, cap+1);
+		}
+	}
+	fclose(f);
+	b[n] = 0;
+	*np = n;
+	return b;
+}

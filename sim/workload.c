@@ -7,6 +7,7 @@
  * to choose what to do next; it never looks at the core.
  */
 #include "sim.h"
+#include "wl.h"
 
 /*                        alloc write read probe free part wipe wfree share revoke info stats audit budget conf fork exit */
 Prof profs[] = {
