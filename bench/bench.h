@@ -56,6 +56,7 @@ void	registercalls(void);
 void	registersteady(void);
 void	registeroverhead(void);
 void	registerreplay(void);
+void	registerreal(void);
 
 /* the committed traces: traces/NAME.trace, or in $PEBBLE_TRACES */
 std::vector<std::string>	tracefiles(void);

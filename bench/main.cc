@@ -130,6 +130,7 @@ main(int argc, char **argv)
 	registersteady();
 	registeroverhead();
 	registerreplay();
+	registerreal();
 	benchmark::Initialize(&argc, argv);
 	if(benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;

@@ -27,29 +27,7 @@
 #include <sys/stat.h>
 #include "bench.h"
 
-enum { Ofork, Oalloc, Owrite, Ofree, Oexit };
-
-struct Event {
-	int	op;
-	int	who;		/* index into the replay's procs */
-	int	parent;		/* fork: -1 for none */
-	int	nowait;
-	size_t	size;		/* alloc: size; write: length */
-	size_t	off;
-	int	perms;
-	int	h;		/* handle index */
-	int	want;		/* recorded result */
-	std::string	user;
-};
-
-struct Trace {
-	std::vector<Event>	ev;
-	size_t	budget = 0, maxbudget = 0;
-	int	nproc = 0, nhandle = 0;
-	size_t	nevents = 0;	/* event lines, whatever their operation */
-	std::string	err;	/* malformed: an error */
-	std::string	cannot;	/* well formed, but not for this replayer: a note */
-};
+#include "tracefile.h"
 
 static int
 resultcode(const std::string &s)
@@ -74,7 +52,7 @@ index(std::map<std::string, int> &m, const std::string &k)
 	return n;
 }
 
-static Trace
+Trace
 parse(const std::string &file)
 {
 	std::ifstream f(file);

@@ -409,6 +409,36 @@ def replaytable(r):
     return table(["trace", "in process, the core on the POSIX host", "`pebblesim replay`, end to end less start-up"], rows)
 
 
+def realtraces(r):
+    names = list(r.one) + [a for a, _ in r.agg] + list(r.errors) + list(r.context)
+    return sorted({k.split("trace:")[1] for k in names if k.startswith("real/") and "trace:" in k}
+                  | {k.split("/", 1)[1] for k in r.context if k.startswith("real_not_run:")})
+
+
+def realtable(r):
+    """Real programs' traces against every allocator: time per event, footprint at the peak."""
+    rows = []
+    for t in realtraces(r):
+        row = ["`%s`" % t]
+        live = None
+        for a in ALLOCATORS:
+            name = "real/%s/trace:%s" % (a, t)
+            ops = r.counter(name, "items_per_second")
+            if ops:
+                fp, live, ratio = (r.counter(name, k) for k in ("peak_footprint", "peak_live", "footprint_ratio"))
+                row.append("%s/event; %s (%.2fx)" % (ns(1e9 / ops), size(int(fp)), ratio))
+            elif "real_not_run:%s/%s" % (a, t) in r.context:
+                row.append("not run: " + r.context["real_not_run:%s/%s" % (a, t)])
+            else:
+                row.append(r.missing(name))
+        row.insert(1, size(int(live)) if live else "-")
+        rows.append(row)
+    if not rows:
+        return "No real-program traces (traces/real-*.trace): not measured.\n"
+    return table(["trace", "peak live bytes asked for"] + ["%s: time per event; held at the peak (x live)" % LABEL[a]
+                                                          for a in ALLOCATORS], rows)
+
+
 def plots(r, out):
     made = []
 
@@ -467,6 +497,31 @@ def plots(r, out):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     save(fig, "overhead-size.png")
+
+    tr = realtraces(r)
+    if tr:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5))
+        w = 0.8 / len(ALLOCATORS)
+        for i, a in enumerate(ALLOCATORS):
+            xs, ts, fs = [], [], []
+            for j, t in enumerate(tr):
+                ops = r.counter("real/%s/trace:%s" % (a, t), "items_per_second")
+                if ops:
+                    xs.append(j + i * w)
+                    ts.append(1e9 / ops)
+                    fs.append(r.counter("real/%s/trace:%s" % (a, t), "footprint_ratio"))
+            if xs:
+                ax1.bar(xs, ts, w, color=COLOR[a], label=LABEL[a])
+                ax2.bar(xs, fs, w, color=COLOR[a], label=LABEL[a])
+        for ax in (ax1, ax2):
+            ax.set_xticks([j + 0.4 - w / 2 for j in range(len(tr))])
+            ax.set_xticklabels([t.replace("real-", "") for t in tr], rotation=45, ha="right", fontsize=7)
+            ax.set_yscale("log")
+            ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax1.set(ylabel="ns per event (median)", title="Real programs: time per event")
+        ax2.set(ylabel="held at the peak / live bytes asked for", title="Real programs: footprint at the peak")
+        ax1.legend(fontsize=7)
+        save(fig, "real-programs.png")
     return made
 
 
@@ -514,6 +569,13 @@ def report(r, jsonname, out):
                  "chunk header. A trace's mix is the sizes of all its alloc lines, allocated together.\n\n"
                  + overheadtable(r) + "\n![metadata overhead against size](overhead-size.png)\n")
     parts.append("## Trace replay\n\n" + replaytable(r))
+    parts.append("## Real programs, every allocator\n\nEach recorded program's trace (traces/real-*.trace) replayed in "
+                 "process against each allocator in this run (bench/real.cc): alloc, the program's writes, free, and at a "
+                 "proc's exit the release of what it still held. Time per event is the median over repetitions of the "
+                 "whole trace; the footprint is what the allocator held at the trace's peak of live bytes (Pebble: heap "
+                 "pages its runs take plus metadata; glibc: mallinfo2 in-use and mmap'd bytes; OpenSSL: "
+                 "CRYPTO_secure_used; libsodium: pages sodium_malloc maps, from its layout), against the live bytes "
+                 "the program asked for.\n\n" + realtable(r) + "\n![real programs](real-programs.png)\n")
     parts.append("## Seed sweeps (tools/sweep)\n\nThe same seeds on a local Dask cluster of one worker process and of "
                  "two, one after the other in this run; wall clock from the first chunk to the last result (cluster "
                  "start-up excluded). The digests must be equal.\n\n" + sweeptable(out))
