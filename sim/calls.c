@@ -5,6 +5,7 @@
  * call (the core) -> compare -> apply (the rulebook), then the checks.
  */
 #include "sim.h"
+#include "rules.h"
 
 enum { OK = PEBBLE_ERR_OK };
 

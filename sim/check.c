@@ -6,6 +6,7 @@
  * proc freed unwiped.  Each check counts in the coverage report.
  */
 #include "sim.h"
+#include "rules.h"
 
 void
 want(Ev *e, vlong got, Want *w)

@@ -10,6 +10,7 @@
  * a failed call changes nothing.
  */
 #include "sim.h"
+#include "rules.h"
 
 enum { OK = PEBBLE_ERR_OK, NOMEM = PEBBLE_ERR_NOMEM };
 

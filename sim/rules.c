@@ -12,6 +12,7 @@
  * allocation is audited (decisions.md, Audit).
  */
 #include "sim.h"
+#include "rules.h"
 
 enum { OK = PEBBLE_ERR_OK, NOMEM = PEBBLE_ERR_NOMEM, PERM = PEBBLE_ERR_PERM,
 	NOTFOUND = PEBBLE_ERR_NOTFOUND, INVALID = PEBBLE_ERR_INVALID,

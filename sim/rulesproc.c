@@ -5,6 +5,7 @@
  * ("Budgets", "Process lifecycle", "Configuration") and docs/decisions.md.
  */
 #include "sim.h"
+#include "rules.h"
 
 enum { OK = PEBBLE_ERR_OK, PERM = PEBBLE_ERR_PERM, NOTFOUND = PEBBLE_ERR_NOTFOUND,
 	INVALID = PEBBLE_ERR_INVALID, BUDGET = PEBBLE_ERR_BUDGET, BUSY = PEBBLE_ERR_BUSY };

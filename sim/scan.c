@@ -12,6 +12,7 @@
  * had been written.
  */
 #include "sim.h"
+#include "rules.h"
 
 /* swap page pg holds ciphertext: no 16-byte window of it may equal what a live allocation holds there */
 static void
