@@ -260,27 +260,49 @@ detdump(void (*fn)(void*, usize, void*), void *arg)
  * Tests and fuzzers make thousands of small instances a second: a
  * small arena given back is kept for the next one of its size and
  * zeroed then, which costs less than a new mapping's page faults and
- * the old one's TLB shootdown.
+ * the old one's TLB shootdown.  A few sizes are kept at once, as the
+ * api fuzzer draws its heap from six.
  */
-enum { Keepmax = 1<<20 };
-static void	*keptarena;
-static usize	keptsize;
+enum { Keepmax = 1<<20, Nkeep = 8 };
+static struct {
+	void	*p;
+	usize	size;
+}	kept[Nkeep];
+static int	keepnext;	/* the slot to evict when all are taken */
 
 void*
 hostarena(usize size, int mayunlock, int *locked)
 {
 	void *p;
+	int i;
 
 	/* simulated RAM: plain memory that nothing pins, and we say so; not a real host, so no refusal */
 	*locked = 0;
-	if(keptarena != nil && keptsize == size){
-		p = keptarena;
-		keptarena = nil;
-		memset(p, 0, size);
-		return p;
-	}
+	for(i = 0; i < Nkeep; i++)
+		if(kept[i].p != nil && kept[i].size == size){
+			p = kept[i].p;
+			kept[i].p = nil;
+			memset(p, 0, size);
+			return p;
+		}
 	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? nil : p;	/* zero pages, made when first touched */
+}
+
+static void
+keeparena(void *base, usize size)
+{
+	int i;
+
+	for(i = 0; i < Nkeep && kept[i].p != nil; i++)
+		;
+	if(i == Nkeep){
+		i = keepnext;
+		keepnext = (keepnext+1) % Nkeep;
+		munmap(kept[i].p, kept[i].size);
+	}
+	kept[i].p = base;
+	kept[i].size = size;
 }
 
 /* when asked, count what teardown left unwiped in the arena */
@@ -300,17 +322,22 @@ detarenaleft(void)
 void
 hostarenafree(void *base, usize size)
 {
+	uvlong *w;
 	uchar *p;
-	usize i;
+	usize i, j;
 
-	if(checkarena)
-		for(p = base, i = 0; i < size; i++)
+	/* a word at a time: the fuzzers' api target tears an arena down on every input */
+	if(checkarena){
+		w = base;
+		for(i = 0; i < size/8; i++)
+			if(w[i] != 0)
+				for(p = (uchar*)&w[i], j = 0; j < 8; j++)
+					arenaleft += p[j] != 0;
+		for(p = base, i = size/8*8; i < size; i++)
 			arenaleft += p[i] != 0;
+	}
 	if(size <= Keepmax){
-		if(keptarena != nil)
-			munmap(keptarena, keptsize);
-		keptarena = base;
-		keptsize = size;
+		keeparena(base, size);
 		return;
 	}
 	munmap(base, size);
