@@ -165,8 +165,8 @@ MUTANTS = [
     ("pageout-unencrypted", "core/pager.c",
      "a->state == Alive && a->rd.encrypted && spanarea(s) == a", "a->state == Alive && spanarea(s) == a",
      "the pager pages out areas with encryption off (they must be pinned)"),
-    ("audit-dropped-off-by-one", "core/pebble.c",
-     "st->audit_logged - pb->audit.n : 0;", "st->audit_logged - pb->audit.n + 1 : 0;",
+    ("audit-dropped-off-by-one", "core/audit.c",
+     "ATOMSTORE(&a->dropped, a->dropped + l->blk);", "ATOMSTORE(&a->dropped, a->dropped + l->blk + 1);",
      "the audit dropped count is one too many once the ring wraps"),
     ("inherit-exact-fit-refused", "core/proc.c",
      "if(r->size > pa->budget.limit - pa->budget.used)", "if(r->size >= pa->budget.limit - pa->budget.used)",
@@ -181,7 +181,7 @@ MUTANTS = [
      "return a->idnext++;", "return a->idnext;",
      "a proc's allocations share one id"),
     ("getconf-budget-stale", "core/conf.c",
-     "\tutoa(a->conf[Kbudget], a->budget.limit);", "\tif(a->conf[Kbudget][0] == 0)\n\t\tutoa(a->conf[Kbudget], a->budget.limit);",
+     "\tATOMSTORE(&a->budgetcur, n);", "\tif(a->budgetstr[a->budgetcur][0] == 0)\n\t\tATOMSTORE(&a->budgetcur, n);",
      "getconf of the budget keeps its first string after the budget changes"),
 ]
 
@@ -190,7 +190,7 @@ SIMCAMPAIGN = ("for t in traces/*.trace; do build/pebblesim replay $t > /dev/nul
                "build/pebblesim sweep --seeds 1-200 --events 20000 --faults all > s.out 2>&1 || { grep -A2 'CHECK\\|FAIL' s.out | head -3 | sed 's/^/E /'; exit 1; }; "
                "build/pebblesim sweep --seeds 1-200 --workload swarm --events 20000 > w.out 2>&1 || { grep -A2 'CHECK\\|FAIL' w.out | head -3 | sed 's/^/E /'; exit 1; }")
 CHECKS = {
-    "props": (["build/libpebble.so", "build/props/pebble_cdef.h"], None),
+    "props": (["build/libpebble.so", "build/props/pebble_cdef.h", "build/pebblemlock"], None),
     "sim": (["build/pebblesim"], SIMCAMPAIGN),
     "c": (["build/pebbletest"], "build/pebbletest > t.out 2>&1 || { grep -m3 -i 'fail' t.out | sed 's/^/E Error: /'; exit 1; }"),
 }
@@ -216,8 +216,6 @@ def run(cmd, cwd, timeout=900):
 
 
 def suite(tree, tests):
-    """Build, then run the tests: 'passed', 'failed', or 'no build'."""
-    rc, out = run(["ninja", "build/libpebble.so", "build/props/pebble_cdef.h", "build/pebblemlock"], tree)
     """Build, then run the check (BY): 'passed', 'failed', or 'no build'."""
     targets, cmd = CHECKS[BY]
     rc, out = run(["ninja", *targets], tree)
