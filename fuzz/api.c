@@ -67,6 +67,7 @@ static int	nal;
 static usize	heap;
 static int	live;
 static char	*opname;
+static int	calltrace;
 
 #define nelem(x) (sizeof(x)/sizeof((x)[0]))
 #define FAIL(...) do{ fprintf(stderr, "fuzz/api: %s: ", opname); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); }while(0)
@@ -498,8 +499,10 @@ run1(int op)
 		p = proc();
 		v = ptr();
 		a = find(v);
-		if(a != nil)
+		if(a != nil){
 			verify(a);
+			snap(&before);	/* verify's checked access may page a in: the refusal is judged from here */
+		}
 		rc = pebble_secure_free(p, v);
 		if(rc == 0){
 			if(a == nil)
@@ -682,6 +685,8 @@ run1(int op)
 		rc = pebble_secure_sysstats(u8() == 255 ? nil : &sys);
 		break;
 	}
+	if(calltrace)
+		fprintf(stderr, "fuzz/api: %s = %d\n", opname, rc);
 	if(!isdoc(rc))
 		FAIL("undocumented result %d", rc);
 	if(issnapped(op) && rc != 0){
@@ -750,6 +755,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Pebbleconf c;
 	int i, nop;
 
+	calltrace = getenv("FUZZ_API_TRACE") != nil;	/* triage: each call and its result */
 	in = data;
 	left = size;
 	detreset(u8());
