@@ -94,6 +94,7 @@ template<class A> struct Plainrun {
 	static size_t	page() { static size_t p = sysconf(_SC_PAGESIZE); return p; }
 	static size_t	sodiumbytes(size_t n) { return (n + 16 + page()-1) / page() * page() + 3*page(); }
 	bool	start(const Trace &t) { h.assign(t.nhandle, Held()); pages = 0; return true; }
+	bool	fork(const Event&) { return true; }	/* no procs: skipped */
 	bool	alloc(const Event &e) {
 		void *v = a.alloc(e.size > 0 ? e.size : 1);
 		if(v == nullptr)
@@ -119,48 +120,28 @@ template<> size_t Plainrun<Glibc>::footprint() { struct mallinfo2 m = mallinfo2(
 template<> size_t Plainrun<Openssl>::footprint() { return CRYPTO_secure_used(); }
 template<> size_t Plainrun<Sodium>::footprint() { return pages; }
 
-/* Pebble: procs attach and detach as the trace says; every result is checked */
+/* Pebble: the events as bench/replay.cc makes them; every result is checked */
 struct Pebblerun {
+	const Trace	*t = nullptr;
 	std::vector<void*>	h;
-	int	nproc = 0;
 	size_t	save = 0;
-	static const char	*name() { return "pebble"; }
 
-	bool	start(const Trace &t) {
-		h.assign(t.nhandle, nullptr);
-		nproc = t.nproc;
+	bool	start(const Trace &tr) {
+		t = &tr;
+		h.assign(tr.nhandle, nullptr);
 		save = pebble_secure_max_budget;
-		if(t.maxbudget != 0)
-			pebble_secure_max_budget = t.maxbudget;
+		if(tr.maxbudget != 0)
+			pebble_secure_max_budget = tr.maxbudget;
 		return true;
 	}
-	bool	fork(const Event &e, size_t budget) {
-		Proc *p = proc(Ptrace + e.who);
-		p->parent = e.parent < 0 ? nullptr : proc(Ptrace + e.parent);
-		p->nowait = e.nowait;
-		snprintf(p->user, sizeof p->user, "%s", e.user.c_str());
-		int r = pebble_secure_attach(p->parent, p);
-		if(r == 0 && p->parent == nullptr && budget != 0)
-			r = pebble_secure_budget_set(p, budget);
-		if(r == 0)
-			r = pebble_set_secure_conf(p, "pebble.secure.audit", "0");
-		return r == e.want;
-	}
-	bool	alloc(const Event &e) { return pebble_secure_alloc(proc(Ptrace + e.who), e.size, &h[e.h], e.perms) == e.want; }
-	void	write(const Event &e) {
-		Proc *p = proc(Ptrace + e.who);
-		char *v = (char*)h[e.h] + e.off;
-		/* pinned for the write, as a threaded host must (docs/core.md, "Pins") */
-		if(pebble_secure_pin(p, v, e.size, PEBBLE_WRITE) == 0){
-			memset(v, e.h, e.size);
-			pebble_secure_unpin(p, v, e.size);
-		}
-	}
-	bool	free(const Event &e) { return pebble_secure_free(proc(Ptrace + e.who), h[e.h]) == e.want; }
-	bool	exit(const Event &e, const std::vector<int>&) { return pebble_secure_detach(proc(Ptrace + e.who)) == e.want; }
+	bool	ev(const Event &e) { return pebbleevent(*t, e, h) == e.want; }
+	bool	fork(const Event &e) { return ev(e); }
+	bool	alloc(const Event &e) { return ev(e); }
+	void	write(const Event &e) { ev(e); }
+	bool	free(const Event &e) { return ev(e); }
+	bool	exit(const Event &e, const std::vector<int>&) { return ev(e); }
 	void	finish() {
-		for(int i = 0; i < nproc; i++)
-			pebble_secure_detach(proc(Ptrace + i));
+		pebblecleanup(t->nproc);
 		pebble_secure_max_budget = save;
 	}
 	bool	skips(const Event&) { return false; }
@@ -170,11 +151,6 @@ struct Pebblerun {
 		return s.heap_size - s.free_bytes + s.metadata;
 	}
 };
-
-template<class R> static bool
-forkev(R &r, const Event &e, const Trace &t) { (void)r; (void)e; (void)t; return true; }
-template<> bool
-forkev<Pebblerun>(Pebblerun &r, const Event &e, const Trace &t) { return r.fork(e, t.budget); }
 
 /* one replay; at the trace's peak of live bytes, what the allocator holds (when measuring) */
 template<class R> static bool
@@ -190,7 +166,7 @@ once(R &r, const Trace &t, const Plan &pl, size_t *peak, std::string *why)
 		if(r.skips(e))
 			continue;
 		switch(e.op){
-		case Ofork:	ok = forkev(r, e, t); break;
+		case Ofork:	ok = r.fork(e); break;
 		case Oalloc:	ok = r.alloc(e); break;
 		case Owrite:
 			if(e.want == 0)

@@ -124,47 +124,53 @@ parse(const std::string &file)
 	return t;
 }
 
+/* one event against Pebble, on the trace's procs Ptrace..: its result */
+int
+pebbleevent(const Trace &t, const Event &e, std::vector<void*> &h)
+{
+	Proc *p;
+	int r;
+
+	p = proc(Ptrace + e.who);
+	switch(e.op){
+	case Ofork:
+		p->parent = e.parent < 0 ? nullptr : proc(Ptrace + e.parent);
+		p->nowait = e.nowait;
+		snprintf(p->user, sizeof p->user, "%s", e.user.c_str());
+		r = pebble_secure_attach(p->parent, p);
+		if(r == 0 && p->parent == nullptr && t.budget != 0)
+			r = pebble_secure_budget_set(p, t.budget);
+		if(r == 0)
+			r = pebble_set_secure_conf(p, "pebble.secure.audit", "0");
+		return r;
+	case Oalloc:
+		return pebble_secure_alloc(p, e.size, &h[e.h], e.perms);
+	case Owrite:
+		/* pinned for the write, as a threaded host must (docs/core.md, "Pins") */
+		r = pebble_secure_pin(p, (char*)h[e.h] + e.off, e.size, PEBBLE_WRITE);
+		if(r == 0){
+			memset((char*)h[e.h] + e.off, e.h, e.size);
+			r = pebble_secure_unpin(p, (char*)h[e.h] + e.off, e.size);
+		}
+		return r;
+	case Ofree:
+		return pebble_secure_free(p, h[e.h]);
+	case Oexit:
+		return pebble_secure_detach(p);
+	}
+	return PEBBLE_ERR_INVALID;
+}
+
 static bool
 replayonce(benchmark::State &st, const Trace &t, std::vector<void*> &h)
 {
-	Proc *p;
 	char msg[160];
 	size_t k;
-	int r = 0;
+	int r;
 
 	for(k = 0; k < t.ev.size(); k++){
 		const Event &e = t.ev[k];
-		p = proc(Ptrace + e.who);
-		switch(e.op){
-		case Ofork:
-			p->parent = e.parent < 0 ? nullptr : proc(Ptrace + e.parent);
-			p->nowait = e.nowait;
-			snprintf(p->user, sizeof p->user, "%s", e.user.c_str());
-			r = pebble_secure_attach(p->parent, p);
-			if(r == 0 && p->parent == nullptr && t.budget != 0)
-				r = pebble_secure_budget_set(p, t.budget);
-			if(r == 0)
-				r = pebble_set_secure_conf(p, "pebble.secure.audit", "0");
-			break;
-		case Oalloc:
-			r = pebble_secure_alloc(p, e.size, &h[e.h], e.perms);
-			break;
-		case Owrite:
-			/* pinned for the write, as a threaded host must (docs/core.md, "Pins") */
-			r = pebble_secure_pin(p, (char*)h[e.h] + e.off, e.size, PEBBLE_WRITE);
-			if(r == 0){
-				memset((char*)h[e.h] + e.off, e.h, e.size);
-				r = pebble_secure_unpin(p, (char*)h[e.h] + e.off, e.size);
-			}
-			break;
-		case Ofree:
-			r = pebble_secure_free(p, h[e.h]);
-			break;
-		case Oexit:
-			r = pebble_secure_detach(p);
-			break;
-		}
-		if(r != e.want){
+		if((r = pebbleevent(t, e, h)) != e.want){
 			snprintf(msg, sizeof msg, "event %zu: %s, recorded %s", k,
 				pebble_strerror(r), pebble_strerror(e.want));
 			st.SkipWithError(msg);
@@ -175,8 +181,8 @@ replayonce(benchmark::State &st, const Trace &t, std::vector<void*> &h)
 }
 
 /* whatever a failed or unfinished replay left attached goes */
-static void
-cleanup(int nproc)
+void
+pebblecleanup(int nproc)
 {
 	for(int i = 0; i < nproc; i++)
 		pebble_secure_detach(proc(Ptrace + i));
@@ -199,7 +205,7 @@ replay(benchmark::State &st, std::string file)
 	for(auto _ : st){
 		ok = replayonce(st, t, h);
 		st.PauseTiming();
-		cleanup(t.nproc);
+		pebblecleanup(t.nproc);
 		st.ResumeTiming();
 		if(!ok)
 			break;

@@ -1,8 +1,9 @@
 /*
  * A trace (traces/README.md) as the in-process replayers read it:
  * fork, alloc, write, free and exit, with procs and handles numbered
- * from 0.  parse is in replay.cc; replay.cc runs the events against
- * Pebble, real.cc against every allocator.
+ * from 0.  parse and pebbleevent are in replay.cc; replay.cc runs the
+ * events against Pebble, real.cc against every allocator (Pebble
+ * through pebbleevent too).
  */
 #ifndef PEBBLE_TRACEFILE_H
 #define PEBBLE_TRACEFILE_H
@@ -35,5 +36,8 @@ struct Trace {
 };
 
 Trace	parse(const std::string &file);
+/* replay.cc: one event against Pebble, its result; detach every trace proc */
+int	pebbleevent(const Trace&, const Event&, std::vector<void*> &h);
+void	pebblecleanup(int nproc);
 
 #endif

@@ -122,15 +122,6 @@ fpfill(SAlloc *a, void *arg)
 			fpadd(arg, w, a);
 }
 
-static int
-zeroword(uchar *p)
-{
-	uvlong w;
-
-	memmove(&w, p, 8);
-	return w == 0;
-}
-
 static void
 dumpblock(void *buf, usize n, void *arg)
 {
@@ -144,7 +135,7 @@ dumpblock(void *buf, usize n, void *arg)
 	/* a fingerprint is 16 non-zero bytes: only the starts of such rows are looked up */
 	run = 0;
 	for(k = 0; k < n && !sim.fail; k++){
-		if(k % 8 == 0 && k + 8 <= n && zeroword(p+k)){
+		if(k % 8 == 0 && k + 8 <= n && iszero(p+k, 8)){
 			run = 0;
 			k += 7;
 			continue;
