@@ -134,9 +134,9 @@ claim(Aslot *a)
 	unlock(&l->fifolk);
 	if(drop)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);
-	a->blk = c*l->nblk + b + 1;
+	a->seq0 = (c*l->nblk + b) * l->blk;
+	a->start = a->n;
 	a->ent = &l->ring[b * l->blk];
-	a->off = 0;
 	return 1;
 }
 
@@ -150,7 +150,7 @@ letgo(Aslot *a)
 	lock(&l->fifolk);
 	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
 	unlock(&l->fifolk);
-	a->blk = 0;
+	a->ent = nil;
 }
 
 static void
@@ -163,44 +163,54 @@ count(uvlong *n)
 static Aslot*
 aslot(Span *s)
 {
-	return &pb->audit.slot[spanarea(s) - pb->areas];
+	return &pb->audit.slot[spanarea(s)->rd.base.slot];
 }
 
-/* log on slot i of s; the caller holds the owner's write lock, or its read lock and the Aslot's lk */
+/*
+ * Log on slot i of s; the caller holds the owner's write lock, or its
+ * read lock and the Aslot's lk.  how is op | perms<<4 | -result<<8.
+ * This runs twice in every audited alloc/free pair, and such a pair is
+ * bound by its stores, so it makes few: the entry's nine, the
+ * allocation's newest sequence and the slot's count, which is also
+ * where in its block the slot is.  The clock is read last, so that
+ * little has to live across the call.
+ */
 void
-auditput(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
+auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 {
-	uvlong seq, prev;
+	uvlong seq, k, prev;
 	Auditent *e;
-	Auditlog *l;
+	Area *o;
 	Aslot *a;
-	Rec *r;
+	ulong pid;
 
-	l = &pb->audit;
-	r = &s->rec[i];
-	a = aslot(s);
-	count(&a->logged);
-	if(a->blk == 0 && !claim(a)){
+	o = spanarea(s);
+	a = &pb->audit.slot[o->rd.base.slot];
+	if(a->ent == nil && !claim(a)){
+		count(&a->nolog);
 		count(&a->dropped);
 		return;
 	}
-	seq = (a->blk-1)*l->blk + a->off;
-	e = a->ent + a->off;
+	k = a->n - a->start;
+	e = a->ent + k;
+	seq = a->seq0 + k;
+	pid = by == ATOMLOAD(&o->rd.base.proc) ? ATOMLOAD(&o->rd.base.pid) : procpid(by);
 	prev = ATOMLOAD(&s->alast[i]);
-	ATOMSTORE(&s->alast[i], seq+1);
 	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
-	STR(e->time, hostnsec());
-	STR(e->word, RID(r) | (uvlong)op << Wop | (uvlong)perms << Wperm | (uvlong)-result << Wresult);
+	STR(e->word, RID(&s->rec[i]) | (uvlong)how << Wop);
 	STR(e->proc, by);
-	STR(e->pid, procpid(by));
+	STR(e->pid, pid);
 	STR(e->peer, peer);
 	STR(e->size, size);
 	STR(e->prev, prev);
-	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
+	ATOMSTORE(&s->alast[i], seq+1);
+	ATOMSTORE(&a->n, a->n+1);
 	/* lines a few entries on are on their way before they are written: no store waits for one */
-	if(a->off+Apre < l->blk)
+	if(k+Apre < pb->audit.blk)
 		__builtin_prefetch(e+Apre, 1);
-	if(++a->off == l->blk)
+	STR(e->time, hostnsec());
+	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
+	if(k+1 == pb->audit.blk)
 		letgo(a);
 }
 
@@ -213,7 +223,7 @@ auditcount(uvlong *dropped)
 
 	n = d = 0;
 	for(i = 0; i < pb->conf.nproc; i++){
-		n += ATOMLOAD(&pb->audit.slot[i].logged);
+		n += ATOMLOAD(&pb->audit.slot[i].n) + ATOMLOAD(&pb->audit.slot[i].nolog);
 		d += ATOMLOAD(&pb->audit.slot[i].dropped);
 	}
 	if(dropped != nil)
@@ -231,7 +241,7 @@ auditdenied(Span *s, uint i, Proc *by, int err)
 		return;
 	a = aslot(s);
 	lock(&a->lk);
-	auditput(s, i, PEBBLE_AUDIT_DENIED, by, 0, 0, 0, err);
+	auditput(s, i, PEBBLE_AUDIT_DENIED | -err<<8, by, 0, 0);
 	unlock(&a->lk);
 }
 

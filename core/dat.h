@@ -158,10 +158,11 @@ struct Auditent {
  */
 struct Aslot {
 	Lock	lk;		/* taken by whoever logs on the slot's allocations under its read lock */
-	uint	off;		/* entries written in its block */
-	uvlong	blk;		/* 1 + the block's sequence (claim*nblk + block), 0 if none */
-	Auditent	*ent;	/* that block's first entry: no division on the logging path */
-	uvlong	logged;		/* entries logged on the slot's allocations (atomic) */
+	Auditent	*ent;	/* its block's first entry, nil if it holds none */
+	uvlong	seq0;		/* that entry's sequence: (claim*nblk + block)*blk */
+	uvlong	start;		/* n when it took the block: entry n-start of the block is next */
+	uvlong	n;		/* entries written to blocks by the slot (atomic: also its count) */
+	uvlong	nolog;		/* entries logged with no block to hold them (atomic) */
 	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */
 } __attribute__((aligned(64)));
 

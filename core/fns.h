@@ -53,7 +53,7 @@ void	fixmapbit(Area*, Area*);
 /* audit.c */
 int	auditinit(int);
 void	auditfree(void);
-void	auditput(Span*, uint, int, Proc*, usize, ulong, int, int);
+void	auditput(Span*, uint, uint, Proc*, usize, ulong);
 int	auditindex(Span*);
 uvlong	auditcount(uvlong*);
 void	auditdenied(Span*, uint, Proc*, int);
@@ -229,6 +229,7 @@ uncharge(Area *a, usize n)
 static inline void
 auditlog(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
+	/* six arguments, all in registers: the entry's op, perms and result packed as in Auditent.word */
 	if(s->rec[i].word & Faudit)
-		auditput(s, i, op, by, size, peer, perms, result);
+		auditput(s, i, op | perms<<4 | -result<<8, by, size, peer);
 }
