@@ -4,8 +4,9 @@
  *
  * The ring is cut into blocks.  A proc slot (its Aslot, a cache line
  * of its own) takes a block from a queue of free blocks and then
- * fills it alone; only when the block is full does it let it go, to
- * the queue's tail, and take the next.  Every entry on an area's
+ * fills it alone; only when the block is full and it needs room for
+ * another entry does it let it go, to the queue's tail, and take the
+ * next, both in one turn of the queue's lock.  Every entry on an area's
  * allocations is written under that area's lock: under the write lock
  * the writer is alone, and the refusals logged under the read lock
  * (check, info, audit) take the Aslot's lock as well, so the block has
@@ -113,9 +114,16 @@ entry(uvlong seq)
 	return &l->ring[(seq / l->blk) % l->nblk * l->blk + seq % l->blk];
 }
 
-/* a's next block: the one let go longest ago; 0 if every block is held (a ring smaller than its writers) */
+/*
+ * a's full block (if it holds one) to the back of the queue, and its
+ * next block from the front: the one let go longest ago.  Both under
+ * one turn of the shared lock: a full block is let go when the slot
+ * next needs room, not when it fills, so a block costs the slot one
+ * lock, not two.  Holding a full block a while longer only delays its
+ * reuse.  0 if every block is held (a ring smaller than its writers).
+ */
 static int
-claim(Aslot *a)
+renew(Aslot *a)
 {
 	Auditlog *l;
 	uvlong c, b;
@@ -123,6 +131,9 @@ claim(Aslot *a)
 
 	l = &pb->audit;
 	lock(&l->fifolk);
+	if(a->ent != nil)
+		l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
+	a->ent = nil;
 	if(l->head == l->tail){
 		unlock(&l->fifolk);
 		return 0;
@@ -136,11 +147,12 @@ claim(Aslot *a)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);
 	a->seq0 = (c*l->nblk + b) * l->blk;
 	a->start = a->n;
+	a->end = a->n + l->blk;
 	a->ent = &l->ring[b * l->blk];
 	return 1;
 }
 
-/* a's block is full: to the back of the queue */
+/* a small ring's one-entry block, written: to the back of the queue at once, so the ring keeps the order entries were logged in */
 static void
 letgo(Aslot *a)
 {
@@ -186,7 +198,7 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 
 	o = spanarea(s);
 	a = &pb->audit.slot[o->rd.base.slot];
-	if(a->ent == nil && !claim(a)){
+	if(a->n == a->end && !renew(a)){
 		count(&a->nolog);
 		count(&a->dropped);
 		return;
@@ -210,7 +222,7 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 		__builtin_prefetch(e+Apre, 1);
 	STR(e->time, hostnsec());
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
-	if(k+1 == pb->audit.blk)
+	if(pb->audit.blk == 1)
 		letgo(a);
 }
 
