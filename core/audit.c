@@ -55,7 +55,7 @@
  */
 /* Auditent.word */
 enum {
-	Wop	= IDBITS,
+	Wop	= IDBITS,	/* AUDITHOW's layout, shifted up */
 	Wperm	= IDBITS+4,
 	Wresult	= IDBITS+8,
 };
@@ -114,6 +114,14 @@ entry(uvlong seq)
 	return &l->ring[(seq / l->blk) % l->nblk * l->blk + seq % l->blk];
 }
 
+/* a's block to the back of the queue; the caller holds fifolk */
+static void
+putback(Auditlog *l, Aslot *a)
+{
+	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
+	a->ent = nil;
+}
+
 /*
  * a's full block (if it holds one) to the back of the queue, and its
  * next block from the front: the one let go longest ago.  Both under
@@ -132,8 +140,7 @@ renew(Aslot *a)
 	l = &pb->audit;
 	lock(&l->fifolk);
 	if(a->ent != nil)
-		l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
-	a->ent = nil;
+		putback(l, a);
 	if(l->head == l->tail){
 		unlock(&l->fifolk);
 		return 0;
@@ -160,9 +167,8 @@ letgo(Aslot *a)
 
 	l = &pb->audit;
 	lock(&l->fifolk);
-	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
+	putback(l, a);
 	unlock(&l->fifolk);
-	a->ent = nil;
 }
 
 static void
@@ -173,9 +179,9 @@ count(uvlong *n)
 
 /* the owner's place in the log */
 static Aslot*
-aslot(Span *s)
+aslot(Area *o)
 {
-	return &pb->audit.slot[spanarea(s)->rd.base.slot];
+	return &pb->audit.slot[o->rd.base.slot];
 }
 
 /*
@@ -197,7 +203,7 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	ulong pid;
 
 	o = spanarea(s);
-	a = &pb->audit.slot[o->rd.base.slot];
+	a = aslot(o);
 	if(a->n == a->end && !renew(a)){
 		count(&a->nolog);
 		count(&a->dropped);
@@ -251,9 +257,9 @@ auditdenied(Span *s, uint i, Proc *by, int err)
 
 	if(!(s->rec[i].word & Faudit))
 		return;
-	a = aslot(s);
+	a = aslot(spanarea(s));
 	lock(&a->lk);
-	auditput(s, i, PEBBLE_AUDIT_DENIED | -err<<8, by, 0, 0);
+	auditput(s, i, AUDITHOW(PEBBLE_AUDIT_DENIED, 0, err), by, 0, 0);
 	unlock(&a->lk);
 }
 

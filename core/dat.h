@@ -161,7 +161,7 @@ struct Aslot {
 	Auditent	*ent;	/* its block's first entry, nil if it holds none */
 	uvlong	seq0;		/* that entry's sequence: (claim*nblk + block)*blk */
 	uvlong	start;		/* n when it took the block: entry n-start of the block is next */
-	uvlong	end;		/* n when the block is full: n == end means it needs another */
+	uvlong	end;		/* start+blk, kept so the logging path reads only its own line: n == end, it needs another block */
 	uvlong	n;		/* entries written to blocks by the slot (atomic: also its count) */
 	uvlong	nolog;		/* entries logged with no block to hold them (atomic) */
 	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */

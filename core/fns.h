@@ -225,11 +225,13 @@ uncharge(Area *a, usize n)
 	a->rd.used_size = a->budget.used;
 }
 
+/* an entry's op, perms and result, packed as Auditent.word keeps them above the id: auditput's six arguments all go in registers */
+#define AUDITHOW(op, perms, result)	((uint)(op) | (uint)(perms)<<4 | (uint)-(result)<<8)
+
 /* most allocations are not audited: the test costs nothing then */
 static inline void
 auditlog(Span *s, uint i, int op, Proc *by, usize size, ulong peer, int perms, int result)
 {
-	/* six arguments, all in registers: the entry's op, perms and result packed as in Auditent.word */
 	if(s->rec[i].word & Faudit)
-		auditput(s, i, op | perms<<4 | -result<<8, by, size, peer);
+		auditput(s, i, AUDITHOW(op, perms, result), by, size, peer);
 }
