@@ -82,12 +82,11 @@ auditinit(int n)
 	}
 	l->ring = metazalloc(l->nblk * l->blk * sizeof(Auditent));
 	l->fifo = metazalloc(l->nblk * sizeof(uvlong));
-	l->used = metazalloc(l->nblk);
 	l->slot = metazalloc(pb->conf.nproc * sizeof(Aslot));
-	if(l->ring == nil || l->fifo == nil || l->used == nil || l->slot == nil)
+	if(l->ring == nil || l->fifo == nil || l->slot == nil)
 		return -1;
 	for(b = 0; b < l->nblk; b++)
-		l->fifo[b] = b;
+		l->fifo[b] = b<<1;
 	l->head = 0;
 	l->tail = l->nblk;
 	return 0;
@@ -101,7 +100,6 @@ auditfree(void)
 	l = &pb->audit;
 	metafree(l->ring, l->nblk * l->blk * sizeof(Auditent));
 	metafree(l->fifo, l->nblk * sizeof(uvlong));
-	metafree(l->used, l->nblk);
 	metafree(l->slot, pb->conf.nproc * sizeof(Aslot));
 }
 
@@ -118,7 +116,7 @@ entry(uvlong seq)
 static void
 putback(Auditlog *l, Aslot *a)
 {
-	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk;
+	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk << 1 | 1;
 	a->ent = nil;
 }
 
@@ -147,8 +145,8 @@ renew(Aslot *a)
 	}
 	c = l->head++;
 	b = l->fifo[c % l->nblk];
-	drop = l->used[b];
-	l->used[b] = 1;
+	drop = b & 1;
+	b >>= 1;
 	unlock(&l->fifolk);
 	if(drop)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);

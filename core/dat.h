@@ -170,8 +170,7 @@ struct Aslot {
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
 	Aslot	*slot;		/* per proc slot */
-	uvlong	*fifo;		/* the blocks no area holds, longest let go first */
-	uchar	*used;		/* per block: it holds entries a claim drops */
+	uvlong	*fifo;		/* the blocks no area holds, longest let go first: block<<1 | 1 if it holds entries a claim drops */
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
 	uvlong	nblk;
 	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
