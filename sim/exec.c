@@ -5,8 +5,8 @@
  * effect is applied to the shadow; then the cheap checks of what the
  * event touched.  A predicted refusal is now and then (and after every
  * injected failure) bracketed by the system statistics or the digest
- * (every 32nd predicted refusal, every 4th large allocation, every
- * call after an injected metadata failure):
+ * (every 32nd predicted refusal, every 4th large allocation; the
+ * digest for every call after an injected metadata failure):
  * a failed call changes nothing.
  */
 #include "sim.h"
@@ -29,7 +29,7 @@ guard(Ev *e, Want *w, usize big)
 	sw.on = sw.full = 0;
 	if(e->op == Ofork)
 		return;
-	if(sim.sandwichnext || (sw.armed && sim.ops[Ofailmalloc] % 8 == 1))
+	if(sim.sandwichnext || sw.armed)
 		sw.full = 1;
 	else if(sw.armed || (w->r < 0 && sim.nref++ % 32 == 0) || (big && sim.nbig++ % 4 == 0))
 		sw.on = 1;

@@ -90,6 +90,16 @@ failmalloc(Ev *e, SProc *p)
 	}else{
 		f->op = Oalloc;
 		f->n[0] = rlog(&w.rf, 16, 65536);
+		/*
+		 * Often the size of memory it released unwiped, or of one it
+		 * holds: the failed call then meets memory whose wipe is
+		 * owed to the next allocation (it must not pay it and fail),
+		 * and a run made perhaps before auditing came on.
+		 */
+		if(p->dirtysize != 0 && rchance(&w.rf, 500))
+			f->n[0] = p->dirtysize;
+		else if(p->owned.n > 0 && rchance(&w.rf, 500) && (a = p->owned.v[rbelow(&w.rf, p->owned.n)]) != nil)
+			f->n[0] = a->osize;
 		f->n[1] = 6;
 		f->h = w.nexth++;
 	}
