@@ -209,6 +209,7 @@ struct Pebble {
 	Span	*bin[NBIN];
 	uvlong	binmap[NBIN/64];
 	ulong	freepages;
+	uint	*rows;		/* at a span's first page: its pages, | Rowfree if in a bin (heaplk) */
 	Span	*spare;		/* unused Span structures */
 	Span	**chunks;	/* what to give back at shutdown */
 	int	nchunk;

@@ -24,6 +24,7 @@
 enum {
 	NEXACT	= 64,
 	SPANCHUNK	= 256,
+	Rowfree	= 1U<<31,	/* rows[]: the span is in a bin */
 };
 
 static int
@@ -101,6 +102,18 @@ setmap(Span *s, ulong first, ulong n)
 		ATOMSTORE(&pb->pagemap[pg+i], s);
 }
 
+/*
+ * What longestrow walks: each span's length and whether it is free,
+ * at its first page, in one small table beside the page map, so that
+ * the walk's next step never waits on a Span structure.  Kept under
+ * heaplk, by whatever changes a span's pages or its bin.
+ */
+static void
+setrow(Span *s)
+{
+	pb->rows[(s->base - (uintptr)pb->arena) >> PGSHIFT] = s->npage | (s->inbin ? Rowfree : 0);
+}
+
 /* free spans need only their end pages mapped, for coalescing */
 static void
 mapends(Span *s)
@@ -127,6 +140,7 @@ binput(Span *s)
 	pb->binmap[b/64] |= 1ULL << (b%64);
 	pb->freepages += s->npage;
 	mapends(s);
+	setrow(s);
 }
 
 static void
@@ -216,6 +230,7 @@ pageget(ulong npage)
 		binput(rest);
 	}
 	setmap(s, 0, npage);
+	setrow(s);
 	s->kind = Staken;	/* a neighbour's pageput must not take it back */
 	unlock(&pb->heaplk);
 	return s;
@@ -290,6 +305,7 @@ pagesplit(Span *s, Span *f, ulong k)
 	f->npage = k;
 	s->base += k << PGSHIFT;
 	s->npage -= k;
+	setrow(s);
 	putlocked(f);
 	unlock(&pb->heaplk);
 }
@@ -297,24 +313,35 @@ pagesplit(Span *s, Span *f, ulong k)
 /*
  * The longest row of pages that are free or in a run some area keeps
  * empty for reuse (reclaim hands those back on demand).  Spans tile
- * the arena and the page map names each at its first page; heaplk
- * keeps the tiling still.  Bounded by the number of spans.
+ * the arena and rows names each at its first page; heaplk keeps the
+ * tiling still.  Bounded by the number of spans, and a free span
+ * costs one look at rows: the sysstats call and reclaimfits pay it.
  */
 static ulong
 longestrow(void)
 {
-	ulong pg, row, best;
+	ulong pg, n, row, best;
+	uint v;
 	Span *s;
 
 	row = best = 0;
-	for(pg = 0; pg < pb->npage; pg += s->npage){
-		s = ATOMLOAD(&pb->pagemap[pg]);
-		if(s == nil || s->base != (uintptr)pb->arena + ((uintptr)pg << PGSHIFT) || s->npage == 0)
-			hostpanic("pebble: the page map does not tile the arena");
-		if(s->inbin || ATOMLOAD(&s->empty))
-			row += s->npage;
-		else
-			row = 0;
+	for(pg = 0; pg < pb->npage; pg += n){
+		v = pb->rows[pg];
+		n = v & ~Rowfree;
+		if(n == 0 || n > pb->npage - pg)
+			hostpanic("pebble: the spans do not tile the arena");
+		if(v & Rowfree){
+			row += n;
+		}else{
+			/* only a span in use is looked at, and the walk runs ahead of the look */
+			s = ATOMLOAD(&pb->pagemap[pg]);
+			if(s == nil || s->npage != n || s->inbin)
+				hostpanic("pebble: the page map does not tile the arena");
+			if(ATOMLOAD(&s->empty))
+				row += n;
+			else
+				row = 0;
+		}
 		if(row > best)
 			best = row;
 	}
@@ -372,7 +399,8 @@ heapinit(usize size)
 	if(pb->arena == nil)
 		return -1;
 	pb->pagemap = metazalloc(pb->npage * sizeof(Span*));
-	if(pb->pagemap == nil)
+	pb->rows = metazalloc(pb->npage * sizeof(uint));
+	if(pb->pagemap == nil || pb->rows == nil)
 		return -1;
 	s = newspan();
 	if(s == nil)
@@ -417,6 +445,7 @@ heapfree(void)
 	}
 	if(pb->pagemap != nil)
 		metafree(pb->pagemap, pb->npage * sizeof(Span*));
+	metafree(pb->rows, pb->npage * sizeof(uint));
 	for(i = 0; i < pb->nchunk; i++)
 		metafree(pb->chunks[i], SPANCHUNK*sizeof(Span));
 	if(pb->chunks != nil)
