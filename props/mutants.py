@@ -125,7 +125,7 @@ MUTANTS = [
      "\t\t\t\ts->freemap[i/64] |= 1ULL << (i%64);\n\t\t\t\ts->nfree++;\n\t\t\t\treturn nil;\n\t\t\t}\n",
      "an alloc that fails on its audit index has already zeroed a dirty slot"),
     ("largest-free-ignores-cache", "core/heap.c",
-     "if(s->inbin || ATOMLOAD(&s->empty))", "if(s->inbin)",
+     "if(ATOMLOAD(&s->empty))\n\t\t\t\trow += n;", "if(0)\n\t\t\t\trow += n;",
      "largest_free leaves out the runs areas keep cached"),
     ("exit-leaves-deferred", "core/slab.c",
      "\tif(a->budget.deferred == 0)\n\t\treturn;\n\tfor(s = a->spans;", "\tif(1)\n\t\treturn;\n\tfor(s = a->spans;",
