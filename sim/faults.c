@@ -70,39 +70,98 @@ drawfault(void)
 	return 1 << i;
 }
 
+static Ev*
+pendfor(SProc *p, int op)
+{
+	Ev *f;
+
+	f = pend();
+	f->pid = p->pid;
+	f->op = op;
+	return f;
+}
+
+static Ev*
+pendalloc(SProc *p, uvlong size)
+{
+	Ev *f;
+
+	f = pendfor(p, Oalloc);
+	f->n[0] = size;
+	f->n[1] = 6;
+	f->h = w.nexth++;
+	return f;
+}
+
+static void
+pendconf(SProc *p, char *key, int on)
+{
+	Ev *f;
+
+	f = pendfor(p, Osetconf);
+	strcpy(f->key, key);
+	strcpy(f->val, on ? "1" : "0");
+}
+
 /* the next call that takes host memory fails: it must return NOMEM and change nothing */
+static void
+armfail(Ev *e)
+{
+	e->pid = 0;
+	e->op = Ofailmalloc;
+	e->n[0] = 1;
+}
+
+/* ... a share or an allocation, half the time of a size the proc holds (a run it has) */
 static void
 failmalloc(Ev *e, SProc *p)
 {
 	Ev *f;
 	SAlloc *a;
+	uvlong sz;
 
-	e->pid = 0;
-	e->op = Ofailmalloc;
-	e->n[0] = 1;
-	f = pend();
-	f->pid = p->pid;
+	armfail(e);
 	if(p->owned.n > 0 && rchance(&w.rf, 500) && (a = p->owned.v[rbelow(&w.rf, p->owned.n)]) != nil){
-		f->op = Oshare;
+		f = pendfor(p, Oshare);
 		f->h = a->h;
 		f->peer = sim.procs.n > 1 ? ((SProc*)sim.procs.v[rbelow(&w.rf, sim.procs.n)])->pid : p->pid;
 		f->n[0] = PEBBLE_READ;
-	}else{
-		f->op = Oalloc;
-		f->n[0] = rlog(&w.rf, 16, 65536);
-		/*
-		 * Often the size of memory it released unwiped, or of one it
-		 * holds: the failed call then meets memory whose wipe is
-		 * owed to the next allocation (it must not pay it and fail),
-		 * and a run made perhaps before auditing came on.
-		 */
-		if(p->dirtysize != 0 && rchance(&w.rf, 500))
-			f->n[0] = p->dirtysize;
-		else if(p->owned.n > 0 && rchance(&w.rf, 500) && (a = p->owned.v[rbelow(&w.rf, p->owned.n)]) != nil)
-			f->n[0] = a->osize;
-		f->n[1] = 6;
-		f->h = w.nexth++;
+		return;
 	}
+	sz = rlog(&w.rf, 16, 65536);
+	if(p->owned.n > 0 && rchance(&w.rf, 500) && (a = p->owned.v[rbelow(&w.rf, p->owned.n)]) != nil)
+		sz = a->osize;
+	pendalloc(p, sz);
+}
+
+/*
+ * A metadata failure where a failed allocation has most to undo: the
+ * first audited allocation into memory the proc got while its own
+ * auditing was off, with a wipe still owed there.  The proc turns its
+ * audit off, allocates and frees with auto_wipe off, turns its audit
+ * back on, and allocates the same size again as the host's next
+ * metadata allocation fails; then its settings are put back.
+ */
+static void
+owedfail(Ev *e, SProc *p)
+{
+	Ev *f;
+	uvlong sz, h;
+
+	sz = rlog(&w.rf, 16, 4096);
+	e->pid = p->pid;
+	e->op = Osetconf;
+	strcpy(e->key, PEBBLE_CONF_AUDIT);
+	strcpy(e->val, "0");
+	h = pendalloc(p, sz)->h;
+	pendconf(p, PEBBLE_CONF_AUTOWIPE, 0);
+	f = pendfor(p, Ofree);
+	f->h = h;
+	pendconf(p, PEBBLE_CONF_AUDIT, 1);
+	armfail(pend());
+	pendalloc(p, sz);
+	pendconf(p, PEBBLE_CONF_AUTOWIPE, p->wipe);
+	pendconf(p, PEBBLE_CONF_AUDIT, p->audit);
 }
 
 /* cuts under load: to just above usage, below it (BUSY), half, or the system maximum */
@@ -170,7 +229,10 @@ hostturn(Ev *e)
 			e->pid = 1 + rbelow(&w.rf, w.nextpid - 1);	/* perhaps one that is gone: NOTFOUND */
 		return;
 	case Fmalloc:
-		failmalloc(e, p);
+		if(p->attached && rchance(&w.rf, 250) && w.npend + 9 <= (int)nelem(w.pend))
+			owedfail(e, p);
+		else
+			failmalloc(e, p);
 		return;
 	case Fbudget:
 		budgetcut(e, p);

@@ -156,7 +156,6 @@ release(SAlloc *t, usize off, usize n, int wipe)
 	}else{
 		o->deferred += n;
 		sim.deferred += n;
-		o->dirtysize = t->osize;
 		residue(o, t, off, n);
 	}
 }

@@ -194,7 +194,6 @@ struct SProc {
 	long	nalloc;
 	int	enc, wipe, audit;
 	uvlong	lastid;		/* the newest id of its allocations */
-	usize	dirtysize;	/* the size of the allocation whose bytes it last released unwiped */
 	Vec	owned;		/* SAlloc* it owns */
 	Vec	held;		/* SAlloc* it holds a grant on */
 	Residue	*res;		/* samples of bytes it freed unwiped */
