@@ -331,13 +331,15 @@ def pinnedrates(r, a):
 
 
 def allocceiling(r, a):
-    """a's own ceiling in this run: the two fastest pinned one-thread rates added up, over its unpinned
-    one-thread rate; None if the run has no pinned figures."""
+    """a's own ceiling in this run: the two threads each make the same number of pairs (Google
+    Benchmark splits the iterations evenly), so the slower of the two fastest processors sets the
+    pace: twice its pinned one-thread rate, over a's unpinned one-thread rate; None if the run has no
+    pinned figures."""
     one, _ = rates(r, threadname(a, 1, "%d"))
     v = sorted((x for _, x in pinnedrates(r, a)), reverse=True)
     if one is None or len(v) < 2:
         return None
-    return (v[0] + v[1]) / one
+    return 2 * v[1] / one
 
 
 def pinnedtext(r, a):
@@ -354,7 +356,7 @@ def threadtable(r):
         rows.append((label, "%.2fM/s" % (one / 1e6) if one else "-", "%.2fM/s" % (two / 1e6) if two else "-", ratio(two, one),
                      pinnedtext(r, a) if a else "-", ratio(c, 1) if c else "-"))
     return table(["configuration", "1 thread", "2 threads", "2 threads / 1 thread",
-                  "1 thread pinned to each processor", "its ceiling: two fastest pinned / 1 thread"], rows)
+                  "1 thread pinned to each processor", "its ceiling: twice the slower of two fastest pinned / 1 thread"], rows)
 
 
 def sweeptable(out):
@@ -597,8 +599,9 @@ def report(r, jsonname, out):
                  "both threads together. Separate procs use distinct slots (distinct areas and locks); one proc shares "
                  "one area and its lock. The processors of a VM need not be equally fast for the same code, and "
                  "which one a one-thread run lands on is chance: so one thread of each allocator is also run pinned "
-                 "to each processor, and the two fastest pinned rates added up, over the one-thread rate, are the "
-                 "most two threads of it could reach in this run (its ceiling).\n\n" + threadtable(r) + "\n![throughput against threads](throughput-threads.png)\n")
+                 "to each processor. Two threads each make the same number of pairs, so the slower of the two fastest "
+                 "processors sets their pace: twice its pinned rate, over the one-thread rate, is the most two threads "
+                 "of the allocator could reach in this run (its ceiling).\n\n" + threadtable(r) + "\n![throughput against threads](throughput-threads.png)\n")
     parts.append("## Every call\n\nMedian CPU time per call on an idle proc with one allocation of the size. alloc and "
                  "free alone run in batches of 256 with the timer stopped to undo them, so a batch of large frees "
                  "wipes memory that is no longer in cache; the pairs run back to back. audit reads the log ring, "

@@ -15,7 +15,7 @@
  * audit on (the default), so every Pebble figure that a target judges
  * is measured both ways in the same run.
  *   threads/A/pinned/procs:1/cpu:K	one thread pinned to processor K:
- *				the sum of the two fastest is A's ceiling
+ *				twice the slower of the two fastest is A's ceiling
  *   threads/cpu_ceiling	a loop touching no memory: what 2 threads
  *				can give on this machine at all
  *
@@ -205,10 +205,11 @@ threads(benchmark::State &st)
  * One thread pinned to processor range(1).  The vCPUs of a VM need
  * not run the same code at the same speed: on this machine one has
  * run Pebble's pair 1.5x slower than the other for minutes at a time
- * while a loop touching no memory ran alike on both.  The two
- * fastest pinned rates added up are what two threads of this
- * allocator could reach at best in this run: its ceiling, which the
- * report shows beside the threads target.
+ * while a loop touching no memory ran alike on both.  Two threads
+ * each make the same number of pairs, so twice the slower of the two
+ * fastest pinned rates is what two threads of this allocator could
+ * reach at best in this run: its ceiling, which the report shows
+ * beside the threads target.
  */
 template<class A> static void
 pinned(benchmark::State &st)

@@ -27,15 +27,6 @@ enum {
 	NCONF		= 4,
 	CONFLEN		= 24,
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
-	/*
-	 * What two procs' structures must not share: the processor
-	 * fetches lines in aligned pairs (the adjacent-line prefetcher),
-	 * so a proc writing one line of a pair takes the other from
-	 * whoever holds it.  Spans 64-byte aligned shared pairs, and two
-	 * procs' alloc/free pairs scaled 1.60x; on pairs of their own,
-	 * 1.86x.
-	 */
-	PAIR		= 128,
 	Ablk		= 64,		/* audit entries an area claims at a time */
 	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
 };
@@ -119,7 +110,7 @@ struct Span {
 	uchar	empty;		/* a run kept with no allocation in it (atomic): free for largestfree */
 	uchar	inpartial;
 	uchar	inbin;		/* in a free bin: read and written only under heaplk */
-} __attribute__((aligned(PAIR)));	/* two cache lines: spans of two procs never share a pair */
+} __attribute__((aligned(64)));	/* two cache lines: spans of two procs never share one */
 
 struct Class {
 	uint	size;
@@ -145,7 +136,7 @@ struct Area {
 	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
-} __attribute__((aligned(PAIR)));	/* two procs' areas never share a line pair */
+} __attribute__((aligned(64)));	/* two procs' areas never share a line */
 
 /* one cache line: a logging proc writes whole lines of its own block */
 struct Auditent {
@@ -174,7 +165,7 @@ struct Aslot {
 	uvlong	n;		/* entries written to blocks by the slot (atomic: also its count) */
 	uvlong	nolog;		/* entries logged with no block to hold them (atomic) */
 	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */
-} __attribute__((aligned(PAIR)));
+} __attribute__((aligned(64)));
 
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
@@ -183,7 +174,7 @@ struct Auditlog {
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
 	uvlong	nblk;
 	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
-	Lock	fifolk __attribute__((aligned(PAIR)));	/* the one shared lock, taken once a block: off the line every entry reads */
+	Lock	fifolk __attribute__((aligned(64)));	/* the one shared lock, taken once a block: off the line every entry reads */
 	uvlong	head;		/* blocks ever claimed; fifo[head%nblk] is next */
 	uvlong	tail;		/* blocks ever let go, plus nblk */
 } __attribute__((aligned(64)));
@@ -214,7 +205,7 @@ struct Pebble {
 	 * starts a line of its own below, so that no proc's writes
 	 * make another proc miss on a line it only reads.
 	 */
-	Lock	heaplk __attribute__((aligned(PAIR)));	/* the free page lists */
+	Lock	heaplk __attribute__((aligned(64)));	/* the free page lists */
 	Span	*bin[NBIN];
 	uvlong	binmap[NBIN/64];
 	ulong	freepages;
@@ -223,10 +214,10 @@ struct Pebble {
 	Span	**chunks;	/* what to give back at shutdown */
 	int	nchunk;
 	Auditlog	audit;
-	uvlong	idnext __attribute__((aligned(PAIR)));	/* atomic, in IDBLOCKs */
-	usize	metabytes __attribute__((aligned(PAIR)));	/* atomic */
-	int	hasempty __attribute__((aligned(PAIR)));	/* some area may keep empty runs (atomic) */
-	usize	exitwiped __attribute__((aligned(PAIR)));	/* total_wiped of procs that exited (atomic) */
+	uvlong	idnext __attribute__((aligned(64)));	/* atomic, in IDBLOCKs */
+	usize	metabytes __attribute__((aligned(64)));	/* atomic */
+	int	hasempty __attribute__((aligned(64)));	/* some area may keep empty runs (atomic) */
+	usize	exitwiped __attribute__((aligned(64)));	/* total_wiped of procs that exited (atomic) */
 	usize	exitdeferred;	/* and their total_deferred */
 	Pager	pager;
 };

@@ -71,10 +71,7 @@ void	hostrand(void *buf, usize n);
  * simulator injects failures); hostzalloc is the same, zeroed: the
  * big tables (the audit ring, the access maps, the page tables) come
  * from it, so that a host can give them as lazily zeroed pages and an
- * untouched ring costs nothing.  Both return blocks aligned to, and
- * not sharing, a pair of cache lines (128 bytes): the processor
- * fetches lines in pairs, and the core's per-proc structures (areas,
- * spans, audit slots) are aligned so that two procs never share one.
+ * untouched ring costs nothing.
  */
 void*	hostarena(usize size, int mayunlock, int *locked);
 void	hostarenafree(void *base, usize size);

@@ -17,7 +17,7 @@ struct Blk {
 	Blk	*prev;
 	usize	n;
 	usize	mapped;		/* 1: pages of its own (hostzalloc), unmapped when freed */
-	uchar	pad[128 - 4*sizeof(void*)];	/* what follows is on a pair of cache lines of its own, as from the POSIX host */
+	uchar	pad[64 - 4*sizeof(void*)];	/* what follows is on a cache line of its own, as from the POSIX host */
 };
 
 char	hosteve[KNAMELEN] = "eve";
@@ -183,7 +183,7 @@ hostmalloc(usize n)
 		return nil;
 	}
 	unlock(&blklk);
-	b = aligned_alloc(128, (sizeof *b + n + 127) & ~(usize)127);
+	b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
 	if(b == nil)
 		return nil;
 	b->mapped = 0;

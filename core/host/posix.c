@@ -104,8 +104,8 @@ hostpanic(char *msg)
 }
 
 /*
- * Metadata on a pair of cache lines of its own (host.h): two procs'
- * records never share one.  Blocks of Lazy bytes or more are mapped: zero pages, made
+ * Metadata on cache lines of its own: two procs' records never share
+ * one.  Blocks of Lazy bytes or more are mapped: zero pages, made
  * when first written, so a large zeroed block (the audit ring) costs
  * what is written of it.
  */
@@ -120,7 +120,7 @@ hostmalloc(usize n)
 		p = mmap(nil, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 		return p == MAP_FAILED ? nil : p;
 	}
-	return aligned_alloc(128, (n + 127) & ~(usize)127);
+	return aligned_alloc(64, (n + 63) & ~(usize)63);
 }
 
 void*
