@@ -60,7 +60,7 @@ enum {
 	Wresult	= IDBITS+8,
 };
 #define Wid	((1ULL<<IDBITS)-1)
-enum { Apre = 4 };
+enum { Apre = 16 };
 
 #define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
@@ -132,7 +132,7 @@ static int
 renew(Aslot *a)
 {
 	Auditlog *l;
-	uvlong c, b;
+	uvlong c, b, k;
 	int drop;
 
 	l = &pb->audit;
@@ -154,6 +154,8 @@ renew(Aslot *a)
 	a->start = a->n;
 	a->end = a->n + l->blk;
 	a->ent = &l->ring[b * l->blk];
+	for(k = 0; k < Apre && k < l->blk; k++)
+		__builtin_prefetch(a->ent+k, 1);
 	return 1;
 }
 
@@ -221,7 +223,13 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	STR(e->prev, prev);
 	ATOMSTORE(&s->alast[i], seq+1);
 	ATOMSTORE(&a->n, a->n+1);
-	/* lines a few entries on are on their way before they are written: no store waits for one */
+	/*
+	 * Lines 16 entries on are on their way, owned, before they are
+	 * written: a block was last written by whichever proc had it,
+	 * often on another processor, and fetching a line from there takes
+	 * longer than a few entries.  Write prefetches (prefetchw: the
+	 * build passes -mprfchw), so the store does not ask again.
+	 */
 	if(k+Apre < pb->audit.blk)
 		__builtin_prefetch(e+Apre, 1);
 	STR(e->time, hostnsec());
