@@ -31,7 +31,7 @@ guard(Ev *e, Want *w, usize big)
 		return;
 	if(sim.sandwichnext || sw.armed)
 		sw.full = 1;
-	else if(sw.armed || (w->r < 0 && sim.nref++ % 32 == 0) || (big && sim.nbig++ % 4 == 0))
+	else if((w->r < 0 && sim.nref++ % 32 == 0) || (big && sim.nbig++ % 4 == 0))
 		sw.on = 1;
 	sim.sandwichnext = 0;
 	if(sw.full)

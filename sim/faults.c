@@ -185,19 +185,12 @@ budgetcut(Ev *e, SProc *p)
 static void
 heapburst(Ev *e, SProc *p)
 {
-	Ev *f;
 	int i;
 
 	e->op = Obudgetset;
 	e->n[0] = sim.maxbudget;
-	for(i = 0; i < 8 && w.npend < (int)nelem(w.pend); i++){
-		f = pend();
-		f->pid = p->pid;
-		f->op = Oalloc;
-		f->n[0] = rlog(&w.rf, 4096, sim.conf.heap / 8 + 4096);
-		f->n[1] = 6;
-		f->h = w.nexth++;
-	}
+	for(i = 0; i < 8 && w.npend < (int)nelem(w.pend); i++)
+		pendalloc(p, rlog(&w.rf, 4096, sim.conf.heap / 8 + 4096));
 }
 
 /* the host driver's turn: the population and the faults */
