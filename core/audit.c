@@ -2,46 +2,60 @@
  * The audit log: a ring whose size is fixed at initialisation, written
  * without any lock or counter that two procs share on every call.
  *
- * The ring is cut into blocks.  A proc slot (its Aslot, a cache line
- * of its own) takes a block from a queue of free blocks and then
- * fills it alone; only when the block is full and it needs room for
- * another entry does it let it go, to the queue's tail, and take the
- * next, both in one turn of the queue's lock.  Every entry on an area's
- * allocations is written under that area's lock: under the write lock
- * the writer is alone, and the refusals logged under the read lock
- * (check, info, audit) take the Aslot's lock as well, so the block has
- * one writer at a time and the common path pays for no lock of its
- * own.  Two procs auditing at
- * once thus share one written line (the queue's lock) once a block
- * (Ablk entries), not once an entry.  Entries that fall off when a
- * block is taken again are counted by the slot that takes it, entries
- * logged by the slot that logs them; the system statistics add the
- * slots up.
+ * A large ring is cut into blocks of Ablk entries.  A proc slot (its
+ * Aslot) takes a block and then fills it alone; only when the block is
+ * full and it needs room for another entry does it let it go and take
+ * the next.  Every entry on an area's allocations is written under
+ * that area's lock: under the write lock the writer is alone, and the
+ * refusals logged under the read lock (check, info, audit) take the
+ * Aslot's lock as well, so the block has one writer at a time and the
+ * common path pays for no lock of its own.  Entries that fall off when
+ * a block is taken again are counted by the slot that takes it,
+ * entries logged by the slot that logs them; the system statistics
+ * add the slots up.
  *
- * Why a queue and not a counter walking the ring: a block is reused
- * only after every block let go before it, so an entry, logged at the
- * latest when its block is let go, outlives the entries of the at least
- * nblk - nproc blocks queued ahead of it, all of them taken and, but
- * for one a slot, filled after it.  A ring of n entries keeps nblk =
- * n/Ablk + 2*nproc + 2 blocks, so the newest n entries logged are
- * always still there.  (A counter that passed blocks still held could
- * come back to one just let go and overwrite its newest entry at once:
- * the simulator found that.)
+ * Which block a slot takes: the oldest it let go itself, if that one
+ * may be overwritten; else one never taken; else the oldest of another
+ * slot's that may be.  Taking back its own keeps a block's lines in
+ * the cache of the processor that wrote them: with one queue of blocks
+ * for all, a block passed from proc to proc, every line of it was
+ * fetched from the other processor, and two audited procs ran at
+ * 1.1-1.3x one.  A turn writes one line that other slots write too,
+ * the count of blocks taken (taken); the slot's list of blocks it let
+ * go lives in its Aslot's second line and in one line a block (Ablock),
+ * under a lock of the slot's own, which another slot takes only to
+ * take one of its blocks.
+ *
+ * When a block may be overwritten: the entries of a block let go are
+ * older than those of every block taken after it was let go.  Of the
+ * T blocks taken since, at most H (the slots that hold a block) are
+ * not yet full, so at least (T - H)*blk entries were logged after its
+ * newest; take number c overwrites it only when c - (taken when it was
+ * let go) >= ceil(n/blk) + H, so the newest n entries logged are
+ * always still there.  A block is always to be had: at most
+ * ceil(n/blk) + H let-go blocks are too young (one is let go per block
+ * taken) and H are held, and the ring has nblk = ceil(n/blk) + 2*nproc
+ * + 2 blocks.  A slot's list is in the order it let its blocks go, so
+ * its first is its oldest: the test is one subtraction.  With procs
+ * logging at once on several processors the order of takes is the
+ * order of the atomic count, and "newest" is as exact as that.
  *
  * A small ring (fewer than Ablkmin entries: tests, the simulator's
- * small configurations) has blocks of one entry, and is then exactly
- * a ring of n entries in the order they were logged.
-
+ * small configurations) is written one entry at a time under fifolk:
+ * it is exactly a ring of n entries in the order they were logged.
+ *
  * The host gives the ring zeroed and a large one lazily (pages made
  * when first written), so a ring costs what is written of it, not
- * what it could hold.
+ * what it could hold: a slot that takes back its own blocks writes
+ * little more than ceil(n/blk) + 2*H of them.
  *
  * Entries name the allocation by its id, never by address: an address
  * is reused, an id is not.  Each entry also links to the one before
- * it for the same allocation by its sequence ((claim*nblk + block)*blk
- * + place in the block, unique for the instance's life), and the allocation's run
- * keeps its newest entry's (alast), so a query walks only that
- * allocation's entries, not the ring.
+ * it for the same allocation by its sequence ((take*nblk + block)*blk
+ * + place in the block, or the take for a small ring: unique for the
+ * instance's life), and the allocation's run keeps its newest entry's
+ * (alast), so a query walks only that allocation's entries, not the
+ * ring.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -69,26 +83,32 @@ int
 auditinit(int n)
 {
 	Auditlog *l;
-	uvlong b;
+	int i;
 
 	l = &pb->audit;
 	l->n = n;
 	if(n >= Ablkmin){
 		l->blk = Ablk;
-		l->nblk = (n + Ablk-1)/Ablk + 2*pb->conf.nproc + 2;
+		l->need = (n + Ablk-1)/Ablk;
+		l->nblk = l->need + 2*pb->conf.nproc + 2;
+		l->node = metazalloc(l->nblk * sizeof(Ablock));
+		if(l->node == nil)
+			return -1;
 	}else{
 		l->blk = 1;
+		l->need = 0;
 		l->nblk = n;
+		l->node = nil;
 	}
 	l->ring = metazalloc(l->nblk * l->blk * sizeof(Auditent));
-	l->fifo = metazalloc(l->nblk * sizeof(uvlong));
 	l->slot = metazalloc(pb->conf.nproc * sizeof(Aslot));
-	if(l->ring == nil || l->fifo == nil || l->slot == nil)
+	if(l->ring == nil || l->slot == nil)
 		return -1;
-	for(b = 0; b < l->nblk; b++)
-		l->fifo[b] = b<<1;
-	l->head = 0;
-	l->tail = l->nblk;
+	for(i = 0; i < pb->conf.nproc; i++)
+		l->slot[i].head = l->slot[i].tail = -1;
+	l->taken = 0;
+	l->fresh = 0;
+	l->holders = 0;
 	return 0;
 }
 
@@ -99,7 +119,8 @@ auditfree(void)
 
 	l = &pb->audit;
 	metafree(l->ring, l->nblk * l->blk * sizeof(Auditent));
-	metafree(l->fifo, l->nblk * sizeof(uvlong));
+	if(l->node != nil)
+		metafree(l->node, l->nblk * sizeof(Ablock));
 	metafree(l->slot, pb->conf.nproc * sizeof(Aslot));
 }
 
@@ -112,63 +133,154 @@ entry(uvlong seq)
 	return &l->ring[(seq / l->blk) % l->nblk * l->blk + seq % l->blk];
 }
 
-/* a's block to the back of the queue; the caller holds fifolk */
-static void
-putback(Auditlog *l, Aslot *a)
+/* a's block, by number */
+static long
+blockof(Auditlog *l, Aslot *a)
 {
-	l->fifo[l->tail++ % l->nblk] = (a->ent - l->ring) / l->blk << 1 | 1;
-	a->ent = nil;
+	return (a->ent - l->ring) / l->blk;
+}
+
+/* may take c overwrite let-go block b? (the argument at the top) */
+static int
+old(Auditlog *l, uvlong c, long b)
+{
+	return c - l->node[b].stamp >= l->need + ATOMLOAD(&l->holders);
+}
+
+/* let-go block b, at take c, to the back of a's list; the caller holds a->listlk */
+static void
+append(Auditlog *l, Aslot *a, long b, uvlong c)
+{
+	l->node[b].stamp = c;
+	l->node[b].next = -1;
+	if(a->tail >= 0)
+		l->node[a->tail].next = b;
+	else
+		ATOMSTORE(&a->head, b);
+	a->tail = b;
+}
+
+/* the oldest block s let go, if take c may overwrite it, else -1; the caller holds s->listlk */
+static long
+popold(Auditlog *l, Aslot *s, uvlong c)
+{
+	long b;
+
+	b = s->head;
+	if(b < 0 || !old(l, c, b))
+		return -1;
+	ATOMSTORE(&s->head, l->node[b].next);
+	if(s->head < 0)
+		s->tail = -1;
+	return b;
+}
+
+/* a block never taken, or -1 */
+static long
+freshblock(Auditlog *l)
+{
+	uvlong f;
+
+	if(ATOMLOAD(&l->fresh) >= l->nblk)
+		return -1;
+	f = __atomic_fetch_add(&l->fresh, 1, __ATOMIC_RELAXED);
+	return f < l->nblk ? (long)f : -1;
 }
 
 /*
- * a's full block (if it holds one) to the back of the queue, and its
- * next block from the front: the one let go longest ago.  Both under
- * one turn of the shared lock: a full block is let go when the slot
- * next needs room, not when it fills, so a block costs the slot one
- * lock, not two.  Holding a full block a while longer only delays its
- * reuse.  0 if every block is held (a ring smaller than its writers).
+ * A block another slot let go that take c may overwrite.  Only when
+ * a's own are too young and none is fresh (rates shifting between
+ * slots), so a walk over the slots is cheap enough; the argument at
+ * the top says one of their oldest will do.
  */
-static int
+static long
+steal(Auditlog *l, Aslot *a, uvlong c)
+{
+	Aslot *s;
+	long b;
+	int i, np;
+
+	np = pb->conf.nproc;
+	for(i = 1; i < np; i++){
+		s = &l->slot[(a - l->slot + i) % np];
+		if(ATOMLOAD(&s->head) < 0)
+			continue;
+		lock(&s->listlk);
+		b = popold(l, s, c);
+		unlock(&s->listlk);
+		if(b >= 0)
+			return b;
+	}
+	return -1;
+}
+
+/*
+ * A large ring: a's full block (if it holds one) let go, and its next
+ * taken.  One shared line is written, the take count; the rest is
+ * a's own lines and blocks.  A full block is let go when the slot next
+ * needs room, not when it fills: holding it a while longer only
+ * delays its reuse.  -1 if there is no block to take (more slots
+ * logging at once than the argument at the top allows for).
+ */
+static long
+take(Auditlog *l, Aslot *a, uvlong *c, int *drop)
+{
+	long b;
+
+	if(!a->holder){
+		a->holder = 1;
+		ATOMADD(&l->holders, 1);	/* for good: a large ring's slot keeps a block */
+	}
+	*c = __atomic_fetch_add(&l->taken, 1, __ATOMIC_RELAXED);
+	lock(&a->listlk);
+	if(a->ent != nil){
+		append(l, a, blockof(l, a), *c);
+		a->ent = nil;
+	}
+	b = popold(l, a, *c);
+	unlock(&a->listlk);
+	*drop = 1;
+	if(b < 0 && (b = freshblock(l)) >= 0)
+		*drop = 0;
+	if(b < 0)
+		b = steal(l, a, *c);
+	return b;
+}
+
+/*
+ * a's next block, once a block (out of line: the logging path then
+ * keeps fewer registers).  A small ring's is the next entry of the ring, and
+ * auditput writes it holding fifolk, so the ring is exactly n entries
+ * in the order they were logged.  0 if there is none.
+ */
+static int __attribute__((noinline))
 renew(Aslot *a)
 {
 	Auditlog *l;
-	uvlong c, b, k;
+	uvlong c, k;
+	long b;
 	int drop;
 
 	l = &pb->audit;
-	lock(&l->fifolk);
-	if(a->ent != nil)
-		putback(l, a);
-	if(l->head == l->tail){
-		unlock(&l->fifolk);
-		return 0;
+	if(l->blk == 1){
+		lock(&l->fifolk);	/* auditput lets go once the entry is written */
+		c = l->taken++;
+		b = c % l->nblk;
+		drop = c >= l->nblk;
+		a->seq0 = c;
+	}else{
+		if((b = take(l, a, &c, &drop)) < 0)
+			return 0;
+		a->seq0 = (c*l->nblk + b) * l->blk;
 	}
-	c = l->head++;
-	b = l->fifo[c % l->nblk];
-	drop = b & 1;
-	b >>= 1;
-	unlock(&l->fifolk);
 	if(drop)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);
-	a->seq0 = (c*l->nblk + b) * l->blk;
 	a->start = a->n;
 	a->end = a->n + l->blk;
 	a->ent = &l->ring[b * l->blk];
 	for(k = 0; k < Apre && k < l->blk; k++)
 		__builtin_prefetch(a->ent+k, 1);
 	return 1;
-}
-
-/* a small ring's one-entry block, written: to the back of the queue at once, so the ring keeps the order entries were logged in */
-static void
-letgo(Aslot *a)
-{
-	Auditlog *l;
-
-	l = &pb->audit;
-	lock(&l->fifolk);
-	putback(l, a);
-	unlock(&l->fifolk);
 }
 
 static void
@@ -225,17 +337,18 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	ATOMSTORE(&a->n, a->n+1);
 	/*
 	 * Lines 16 entries on are on their way, owned, before they are
-	 * written: a block was last written by whichever proc had it,
-	 * often on another processor, and fetching a line from there takes
-	 * longer than a few entries.  Write prefetches (prefetchw: the
-	 * build passes -mprfchw), so the store does not ask again.
+	 * written: a block comes back to its slot only after ceil(n/blk)
+	 * + H others were taken, so its lines are no longer in the first
+	 * caches, and fetching one takes longer than a few entries.  Write
+	 * prefetches (prefetchw: the build passes -mprfchw), so the store
+	 * does not ask again.
 	 */
 	if(k+Apre < pb->audit.blk)
 		__builtin_prefetch(e+Apre, 1);
 	STR(e->time, hostnsec());
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
 	if(pb->audit.blk == 1)
-		letgo(a);
+		unlock(&pb->audit.fifolk);
 }
 
 /* what the system statistics report: entries logged, and dropped when the ring wrapped */

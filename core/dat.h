@@ -4,6 +4,7 @@
  * instances as it likes, one at a time.
  */
 
+typedef struct Ablock Ablock;
 typedef struct Area Area;
 typedef struct Auditent Auditent;
 typedef struct Aslot Aslot;
@@ -152,9 +153,9 @@ struct Auditent {
 
 /*
  * A proc slot's place in the audit log, kept from one proc in the slot
- * to the next: a line each, in one array, so that logging writes only
- * its own line and the system statistics add the counts up from
- * consecutive lines, not from a line in each Area.
+ * to the next: two lines each, in one array, so that logging writes
+ * only its own first line (its second once a block) and the system
+ * statistics add the counts up from one array, not from each Area.
  */
 struct Aslot {
 	Lock	lk;		/* taken by whoever logs on the slot's allocations under its read lock */
@@ -165,18 +166,35 @@ struct Aslot {
 	uvlong	n;		/* entries written to blocks by the slot (atomic: also its count) */
 	uvlong	nolog;		/* entries logged with no block to hold them (atomic) */
 	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */
+	/* a second line, touched once a block: the blocks it let go, oldest first */
+	Lock	listlk __attribute__((aligned(64)));	/* taken by the slot, and by another slot taking one of them */
+	long	head;		/* -1 if none (atomic: looked at without the lock) */
+	long	tail;
+	int	holder;		/* it has taken a block, and is counted in Auditlog.holders */
+} __attribute__((aligned(64)));
+
+/*
+ * A large ring's block, let go: the next its slot let go after it, and
+ * when.  A line each, written only by the slot that let it go (and by
+ * one that takes it from that slot's list, under the list's lock).
+ */
+struct Ablock {
+	long	next;		/* block, or -1 */
+	uvlong	stamp;		/* Auditlog.taken when it was let go */
 } __attribute__((aligned(64)));
 
 struct Auditlog {
 	Auditent	*ring;	/* nblk blocks of blk entries, zeroed by the host */
 	Aslot	*slot;		/* per proc slot */
-	uvlong	*fifo;		/* the blocks no area holds, longest let go first: block<<1 | 1 if it holds entries a claim drops */
+	Ablock	*node;		/* per block of a large ring */
 	uvlong	n;		/* entries it retains at least: Pebbleconf.auditsize */
+	uvlong	need;		/* ceil(n/blk) for a large ring */
 	uvlong	nblk;
 	uint	blk;		/* entries in a block: 1, or Ablk for a large ring */
-	Lock	fifolk __attribute__((aligned(64)));	/* the one shared lock, taken once a block: off the line every entry reads */
-	uvlong	head;		/* blocks ever claimed; fifo[head%nblk] is next */
-	uvlong	tail;		/* blocks ever let go, plus nblk */
+	Lock	fifolk __attribute__((aligned(64)));	/* a small ring's: held while an entry is written */
+	uvlong	taken;		/* blocks ever taken (atomic): a large ring's one line written by every slot, once a block */
+	uvlong	fresh __attribute__((aligned(64)));	/* blocks never taken: fresh..nblk-1 (atomic) */
+	uvlong	holders;	/* slots that have taken a block, and keep one (atomic) */
 } __attribute__((aligned(64)));
 
 /* the pager's state: set up and torn down in pager.c */

@@ -1,5 +1,6 @@
 /* the audit trail: DESIGN.md "Audit" */
 #include "fix.h"
+#include "dat.h"
 
 void
 testaudit(void)
@@ -205,6 +206,84 @@ testauditheld(void)
 	CHECK(n >= 63);		/* a's 63 wipes are among the newest ring entries */
 	for(i = n > 63 ? n-63 : 0; i < n; i++)
 		EQ(e[i].operation, PEBBLE_AUDIT_WIPE);
+	free(e);
+	pebbleshutdown();
+	EQ(detmetabytes(), 0);
+}
+
+/*
+ * A large ring's slot takes back the blocks it let go itself, once
+ * they may be overwritten, rather than the oldest of all: two procs
+ * logging in turn each keep to a set of blocks of their own, and the
+ * ring writes few more blocks than its size needs.  Then with every
+ * slot logging, so that blocks are taken from other slots' lists, the
+ * newest ring entries are still kept.
+ */
+void
+testauditlocal(void)
+{
+	Pebbleconf c;
+	Proc *a, *b;
+	uchar *p, *q, *r[NP];
+	uchar mine[4096];
+	SecureAuditEntry *e;
+	PebbleSysStats ss;
+	Auditlog *l;
+	int i, j, n, ring, nb;
+	uint blk;
+
+	ring = 8192;
+	detreset(1);
+	memset(&c, 0, sizeof c);
+	c.heapsize = 1<<20;
+	c.nproc = NP;
+	c.auditsize = ring;
+	OK(pebbleinit(&c));
+	l = &pb->audit;
+	nb = l->nblk;
+	CHECK(nb < (int)sizeof mine);
+	a = attached(0, "glenda", nil);
+	b = attached(1, "glenda", nil);
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&p));
+	OK(pebble_secure_alloc_simple(b, 64, (void**)&q));
+	memset(mine, 0, sizeof mine);
+	for(i = 0; i < 20*ring; i++){
+		OK(pebble_secure_wipe(i/64%3 == 0 ? a : b, i/64%3 == 0 ? p : q, 1));	/* a block of a, two of b */
+		if(i > 4*ring && i%64 == 63){	/* past the warm-up: whose is the block each slot holds? */
+			for(j = 0; j < 2; j++){
+				blk = (l->slot[j].ent - l->ring) / l->blk;
+				CHECK(mine[blk] == 0 || mine[blk] == j+1);
+				mine[blk] = j+1;
+			}
+		}
+	}
+	/* blocks written: those the ring's size needs, one the other slot holds, and the last one let go */
+	CHECK(l->fresh <= l->need + 2*l->holders + 2);
+	CHECK(l->fresh < l->nblk);
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.audit_logged, 2 + 20*ring);
+	CHECK(ss.audit_logged - ss.audit_dropped >= (uvlong)ring);
+	e = calloc(3*ring, sizeof e[0]);
+	n = pebble_secure_audit(a, p, e, 3*ring);
+	CHECK(n >= ring/3 - 64);	/* a logged a third of the newest ring entries */
+
+	/* every slot: the never-used blocks run out, and blocks pass between lists */
+	for(j = 2; j < NP; j++)
+		OK(pebble_secure_alloc_simple(attached(j, "glenda", nil), 64, (void**)&r[j]));
+	for(i = 0; i < 40*ring; i++){
+		j = 2 + i/64 % (NP-2);
+		if(i/64 % 7 == 0)
+			j = i/64 % 2;
+		OK(pebble_secure_wipe(&P[j], j == 0 ? p : j == 1 ? q : r[j], 1));
+	}
+	EQ(l->fresh, l->nblk);
+	OK(pebble_secure_sysstats(&ss));
+	CHECK(ss.audit_logged - ss.audit_dropped >= (uvlong)ring);
+	for(j = 0; j < NP; j++)
+		EQ(l->slot[j].nolog, 0);
+	/* the newest entries: the last 64*(NP-2) wipes went one block to each of slots 2..NP-1, in turn */
+	n = pebble_secure_audit(&P[NP-1], r[NP-1], e, 3*ring);
+	CHECK(n >= ring/(NP-2));
 	free(e);
 	pebbleshutdown();
 	EQ(detmetabytes(), 0);

@@ -28,6 +28,7 @@ void	testswitch(void);
 void	testaudit(void);
 void	testauditblocks(void);
 void	testauditheld(void);
+void	testauditlocal(void);
 void	testheap(void);
 void	testpager(void);
 void	testpin(void);

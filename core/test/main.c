@@ -122,6 +122,7 @@ static struct {
 	{"audit", testaudit},
 	{"auditblocks", testauditblocks},
 	{"auditheld", testauditheld},
+	{"auditlocal", testauditlocal},
 	{"heap", testheap},
 	{"pager", testpager},
 	{"pin", testpin},
