@@ -90,6 +90,29 @@ floorwipe(benchmark::State &st)
 	st.SetBytesProcessed(st.iterations() * n);
 }
 
+/*
+ * The lock floor: what a Pebble pair spends on locked instructions
+ * alone, two turns of an uncontended area lock (the host's, as the core
+ * takes it: one per call, DESIGN's threads contract).  A glibc pair
+ * takes none; on a VM a locked instruction costs what a few dozen
+ * others do, so this is the part of the gap to glibc no front end can
+ * remove while every call stays atomic.
+ */
+static void
+floorlock(benchmark::State &st)
+{
+	RWLock l = {0};
+
+	for(auto _ : st){
+		wlock(&l);
+		wunlock(&l);
+		wlock(&l);
+		wunlock(&l);
+		benchmark::ClobberMemory();
+	}
+	st.SetItemsProcessed(st.iterations());
+}
+
 /* one live set per allocator, kept while the same benchmark runs */
 template<class A> struct Liveset {
 	size_t	size = 0;
@@ -320,6 +343,8 @@ registersteady(void)
 	auto *b = benchmark::RegisterBenchmark("pair/wipe_floor", floorwipe);
 	b->ArgName("size");
 	sizes(b, 2);
+	repsstats(b);
+	b = benchmark::RegisterBenchmark("pair/lock_floor", floorlock);
 	repsstats(b);
 
 	steadyof<Pebble>(grid, {1000});
