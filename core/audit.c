@@ -62,10 +62,14 @@
 #include "fns.h"
 
 /*
- * A seqlock without fences: each field is stored with release and
- * loaded with acquire, so a reader that sees any field of a newer
- * entry also sees the zeroed seq stored before it, and its second
- * look at seq (after the acquiring loads) catches the change.
+ * A seqlock without fences: the writer stores the entry's new
+ * sequence first, then each field with release, and a reader loads
+ * them with acquire.  A reader of the old entry that sees any field
+ * of the new one also sees the new sequence stored before it, so its
+ * second look at seq (after the acquiring loads) catches the change.
+ * A reader of the new entry learnt its sequence from the allocation's
+ * newest (alast), stored last, or from the entry after it, written
+ * later still: it sees the whole entry.
  */
 /* Auditent.word */
 enum {
@@ -293,7 +297,48 @@ count(uvlong *n)
 static Aslot*
 aslot(Area *o)
 {
-	return &pb->audit.slot[o->rd.base.slot];
+	return o->aslot;
+}
+
+/* entry e, sequence seq, for slot i of s; inline in both paths, so no call passes its eight arguments */
+static inline __attribute__((always_inline)) void
+fill(Auditent *e, uvlong seq, Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
+{
+	uvlong prev, *al;
+
+	al = s->alast;
+	prev = ATOMLOAD(&al[i]);
+	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELAXED);
+	STR(e->word, RID(&s->rec[i]) | (uvlong)how << Wop);
+	STR(e->proc, by);
+	STR(e->pid, procpid(by));
+	STR(e->peer, peer);
+	STR(e->size, size);
+	STR(e->prev, prev);
+	STR(e->time, hostnsec());
+	ATOMSTORE(&al[i], seq+1);
+}
+
+/*
+ * The first entry of a new block, and every entry of a small ring:
+ * out of line, so that the common path below calls nothing and keeps
+ * its values in the registers a call would clobber anyway.
+ */
+static void __attribute__((noinline))
+putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
+{
+	Aslot *a;
+
+	a = aslot(spanarea(s));
+	if(!renew(a)){
+		count(&a->nolog);
+		count(&a->dropped);
+		return;
+	}
+	fill(a->ent, a->seq0, s, i, how, by, size, peer);
+	ATOMSTORE(&a->n, a->n+1);
+	if(pb->audit.blk == 1)
+		unlock(&pb->audit.fifolk);
 }
 
 /*
@@ -302,39 +347,26 @@ aslot(Area *o)
  * This runs twice in every audited alloc/free pair, and such a pair is
  * bound by its stores, so it makes few: the entry's nine, the
  * allocation's newest sequence and the slot's count, which is also
- * where in its block the slot is.  The clock is read last, so that
- * little has to live across the call.
+ * where in its block the slot is.  A small ring's slot always has
+ * n == end (its blocks hold one entry), so only a large ring's entries
+ * after the first of a block take the common path, and there the
+ * block has Ablk entries.
  */
 void
 auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 {
-	uvlong seq, k, prev;
+	uvlong k, n;
 	Auditent *e;
-	Area *o;
 	Aslot *a;
-	ulong pid;
 
-	o = spanarea(s);
-	a = aslot(o);
-	if(a->n == a->end && !renew(a)){
-		count(&a->nolog);
-		count(&a->dropped);
+	a = aslot(spanarea(s));
+	n = a->n;
+	if(n == a->end){
+		putslow(s, i, how, by, size, peer);
 		return;
 	}
-	k = a->n - a->start;
+	k = n - a->start;
 	e = a->ent + k;
-	seq = a->seq0 + k;
-	pid = by == ATOMLOAD(&o->rd.base.proc) ? ATOMLOAD(&o->rd.base.pid) : procpid(by);
-	prev = ATOMLOAD(&s->alast[i]);
-	__atomic_store_n(&e->seq, 0, __ATOMIC_RELAXED);
-	STR(e->word, RID(&s->rec[i]) | (uvlong)how << Wop);
-	STR(e->proc, by);
-	STR(e->pid, pid);
-	STR(e->peer, peer);
-	STR(e->size, size);
-	STR(e->prev, prev);
-	ATOMSTORE(&s->alast[i], seq+1);
-	ATOMSTORE(&a->n, a->n+1);
 	/*
 	 * Lines 16 entries on are on their way, owned, before they are
 	 * written: a block comes back to its slot only after ceil(n/blk)
@@ -343,12 +375,10 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	 * prefetches (prefetchw: the build passes -mprfchw), so the store
 	 * does not ask again.
 	 */
-	if(k+Apre < pb->audit.blk)
+	if(k+Apre < Ablk)
 		__builtin_prefetch(e+Apre, 1);
-	STR(e->time, hostnsec());
-	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELEASE);
-	if(pb->audit.blk == 1)
-		unlock(&pb->audit.fifolk);
+	fill(e, a->seq0 + k, s, i, how, by, size, peer);
+	ATOMSTORE(&a->n, n+1);
 }
 
 /* what the system statistics report: entries logged, and dropped when the ring wrapped */

@@ -125,6 +125,7 @@ struct Area {
 	PebbleBudget	budget;
 	int	state;		/* Alive etc, changed under rd.lock and heldlk */
 	int	audit;		/* pebble.secure.audit */
+	Aslot	*aslot;		/* its slot's place in the audit log, found once */
 	Span	*runs[NCLASS];	/* runs with free slots */
 	Span	*spans;		/* everything this area owns */
 	uvlong	idnext;

@@ -25,6 +25,7 @@ areainit(Area *a, int slot)
 	a->rd.access_map = pb->maps + slot*pb->mapwords;
 	a->rd.base.slot = slot;
 	a->rd.budget_owner = &a->budget;
+	a->aslot = &pb->audit.slot[slot];
 }
 
 int

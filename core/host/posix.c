@@ -36,8 +36,7 @@ static uvlong	ticks;
 static int	ticking;
 static pthread_t	ticker;
 
-/* out of line, so that hostnsec's common path inlines where the core reads the time */
-static uvlong __attribute__((noinline))
+static uvlong
 monotonic(void)
 {
 	struct timespec ts;
@@ -58,13 +57,17 @@ tickproc(void *arg)
 	return nil;
 }
 
-static void
+/* 0, or -1 if the ticker cannot run: then there is no arena either, so hostnsec never needs another clock */
+static int
 tickstart(void)
 {
 	__atomic_store_n(&ticks, monotonic(), __ATOMIC_RELAXED);
 	__atomic_store_n(&ticking, 1, __ATOMIC_RELAXED);
-	if(pthread_create(&ticker, nil, tickproc, nil) != 0)
+	if(pthread_create(&ticker, nil, tickproc, nil) != 0){
 		__atomic_store_n(&ticking, 0, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -76,12 +79,17 @@ tickstop(void)
 	pthread_join(ticker, nil);
 }
 
+/*
+ * A load, and nothing else: the core stamps every audit entry, and a
+ * clock with a fallback call in it makes the logging path keep its
+ * values where a call cannot clobber them.  The ticker runs whenever
+ * an arena exists (hostarena fails without it); before the first
+ * arena this is 0, and after the last the last tick.
+ */
 uvlong
 hostnsec(void)
 {
-	if(__atomic_load_n(&ticking, __ATOMIC_RELAXED))
-		return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
-	return monotonic();
+	return __atomic_load_n(&ticks, __ATOMIC_RELAXED);
 }
 
 void
@@ -202,8 +210,13 @@ hostarena(usize size, int mayunlock, int *lockedp)
 		munmap(p - pg, size + 2*pg);
 		return nil;
 	}
+	if(tickstart() < 0){
+		if(locked)
+			munlock(p, size);
+		munmap(p - pg, size + 2*pg);
+		return nil;
+	}
 	*lockedp = locked;
-	tickstart();
 	return p;
 }
 
