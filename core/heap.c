@@ -398,6 +398,17 @@ heapinit(usize size)
 	pb->arena = hostarena(size, pb->conf.unlocked, &pb->locked);
 	if(pb->arena == nil)
 		return -1;
+	if(!pb->locked && !pb->conf.unlocked){
+		/*
+		 * DESIGN.md (Encryption): locked in RAM, or no start unless
+		 * the caller chose to run unlocked; the host has said why.
+		 * Decided here, not in each host, so that the simulator's
+		 * host can be made to refuse and the rule be checked.
+		 */
+		hostarenafree(pb->arena, size);
+		pb->arena = nil;
+		return -1;
+	}
 	pb->pagemap = metazalloc(pb->npage * sizeof(Span*));
 	pb->rows = metazalloc(pb->npage * sizeof(uint));
 	if(pb->pagemap == nil || pb->rows == nil)

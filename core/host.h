@@ -65,9 +65,9 @@ void	hostrand(void *buf, usize n);
 
 /*
  * Memory.  hostarena gives the secure heap's pages (zeroed); its
- * locked result says whether they are pinned.  A real host that cannot
- * pin them fails (nil), saying why, unless mayunlock allows running
- * unpinned.  hostmalloc is for the core's metadata and may fail (the
+ * locked result says whether they are pinned.  A host that cannot pin
+ * them says why (a real one names its limit) unless mayunlock allows
+ * running unpinned; the core then does not start (heap.c).  hostmalloc is for the core's metadata and may fail (the
  * simulator injects failures); hostzalloc is the same, zeroed: the
  * big tables (the audit ring, the access maps, the page tables) come
  * from it, so that a host can give them as lazily zeroed pages and an

@@ -137,9 +137,9 @@ MUTANTS = [
     ("check-tells-extent", "core/share.c",
      "if(a != c && (!testmapbit(a, c->rd.base.slot) || findgrant(s, i, c) == nil)){", "if(0){",
      "the access check tells a proc with no grant where an allocation ends"),
-    ("start-unlocked", "core/host/posix.c",
-     "if(!locked && !mayunlock){", "if(0){",
-     "the POSIX host starts with the arena unlocked though nobody chose it"),
+    ("start-unlocked", "core/heap.c",
+     "if(!pb->locked && !pb->conf.unlocked){", "if(0){",
+     "the core starts with the arena unlocked though nobody chose it"),
     # the kinds the simulator used to miss (issue 10): boundaries, SIZE_MAX, settings, pinning, audit
     ("budget-increase-wraps", "core/area.c",
      "if(v > pebble_secure_max_budget || a->budget.limit > pebble_secure_max_budget - v)",

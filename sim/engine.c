@@ -52,6 +52,48 @@ fixedcost(Conf *c)
 	return n;
 }
 
+/*
+ * DESIGN.md (Encryption), checked before every run: a host that cannot
+ * lock the arena does not start the core unless the caller chose to
+ * run unlocked, and then the statistics say so.  The real start comes
+ * after, from a reset host, so the run is as it would be without this.
+ */
+static int
+lockrule(Pebbleconf *k)
+{
+	PebbleSysStats st;
+	long held;
+	int r, bad;
+
+	bad = 0;
+	held = detblocks();	/* a run before this one may have leaked some: that one's failure, not this */
+	detreset(0);
+	detrefuselock(1);
+	k->unlocked = 0;
+	if((r = pebbleinit(k)) != PEBBLE_ERR_NOMEM || pebblelive()){
+		fprintf(stderr, "pebblesim: the core started (%s) on a host that could not lock its arena, though the caller did not choose to run unlocked\n", pebble_strerror(r));
+		bad = 1;
+		pebbleshutdown();
+	}
+	k->unlocked = 1;
+	if((r = pebbleinit(k)) != PEBBLE_ERR_OK){
+		fprintf(stderr, "pebblesim: the core did not start unlocked though the caller chose it: %s\n", pebble_strerror(r));
+		bad = 1;
+	}else{
+		if(pebble_secure_sysstats(&st) != PEBBLE_ERR_OK || st.locked != 0){
+			fprintf(stderr, "pebblesim: started unlocked, the statistics do not say so\n");
+			bad = 1;
+		}
+		pebbleshutdown();
+	}
+	k->unlocked = 0;
+	if(detblocks() != held){
+		fprintf(stderr, "pebblesim: a refused start left %ld blocks of host memory\n", detblocks() - held);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 int
 coreinit(Conf *c, usize maxmem)
 {
@@ -65,13 +107,15 @@ coreinit(Conf *c, usize maxmem)
 	}
 	if(c->budget == 0)
 		c->budget = PEBBLE_DEFBUDGET;
-	entropy = entropyseed(c->seed);
-	detreset(entropy);
 	memset(&k, 0, sizeof k);
 	k.heapsize = c->heap;
 	k.nproc = c->nproc;
 	k.auditsize = c->audit;
 	k.budget = c->budget;
+	if(lockrule(&k) < 0)
+		return -1;
+	entropy = entropyseed(c->seed);
+	detreset(entropy);
 	if((r = pebbleinit(&k)) != PEBBLE_ERR_OK){
 		fprintf(stderr, "pebblesim: pebbleinit: %s\n", pebble_strerror(r));
 		return -1;

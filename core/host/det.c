@@ -34,6 +34,7 @@ static long	swapfailat;
 static uvlong	vclock;
 static uvlong	rngstate;
 static int	checkarena;
+static int	refuselock;
 static usize	arenaleft;
 static Lock	rnglk;
 
@@ -45,8 +46,15 @@ detreset(uvlong seed)
 	rngstate = seed;
 	unlock(&rnglk);
 	failat = failevery = swapfailat = 0;
+	refuselock = 0;
 	nmalloc = nswapout = 0;
 	swapclear();
+}
+
+void
+detrefuselock(int on)
+{
+	refuselock = on;
 }
 
 void
@@ -276,8 +284,12 @@ hostarena(usize size, int mayunlock, int *locked)
 	void *p;
 	int i;
 
-	/* simulated RAM: plain memory that nothing pins, and we say so; not a real host, so no refusal */
-	*locked = 0;
+	/*
+	 * Simulated RAM stands for a kernel's memory, which nothing pages
+	 * but the core's own pager: locked, unless a test asks for a host
+	 * that cannot lock (detrefuselock), to check the core's rule.
+	 */
+	*locked = !refuselock;
 	for(i = 0; i < Nkeep; i++)
 		if(kept[i].p != nil && kept[i].size == size){
 			p = kept[i].p;

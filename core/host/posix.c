@@ -205,11 +205,8 @@ hostarena(usize size, int mayunlock, int *lockedp)
 	madvise(p, size, MADV_DONTDUMP);
 	madvise(p, size, MADV_DONTFORK);
 	locked = mlock(p, size) == 0;
-	if(!locked && !mayunlock){
-		lockfailed(size, errno);
-		munmap(p - pg, size + 2*pg);
-		return nil;
-	}
+	if(!locked && !mayunlock)
+		lockfailed(size, errno);	/* the core will not start: say why */
 	if(tickstart() < 0){
 		if(locked)
 			munlock(p, size);

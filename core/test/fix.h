@@ -30,6 +30,7 @@ void	testauditblocks(void);
 void	testauditheld(void);
 void	testauditlocal(void);
 void	testheap(void);
+void	testheaplock(void);
 void	testpager(void);
 void	testpin(void);
 void	testrace(void);

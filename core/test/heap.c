@@ -137,7 +137,7 @@ nooverlap(void)
 	EQ(ss.in_use, used);
 	EQ(ss.live_allocations, n);
 	EQ(ss.attached, 1);
-	EQ(ss.locked, 0);
+	EQ(ss.locked, 1);	/* the deterministic host stands for a kernel: its RAM is not paged */
 	CHECK(ss.record_size <= 32);
 	CHECK(ss.free_bytes + ss.in_use + ss.rounding == ss.heap_size);
 	CHECK(ss.rounding < used / 10);
@@ -178,4 +178,38 @@ testheap(void)
 	CHECK(strcmp(pebble_strerror(PEBBLE_ERR_BUDGET), "secure budget exceeded") == 0);
 	CHECK(strcmp(pebble_strerror(-99), "unknown error") == 0);
 	CHECK(strcmp(pebble_strerror(3), "unknown error") == 0);
+}
+
+/*
+ * DESIGN.md (Encryption): a host that cannot lock the arena in RAM
+ * does not start, unless the caller chose to run unlocked, and then
+ * the statistics say so.  The core decides; here the deterministic
+ * host is made to refuse.
+ */
+void
+testheaplock(void)
+{
+	Pebbleconf c;
+	PebbleSysStats ss;
+
+	detreset(1);
+	detrefuselock(1);
+	memset(&c, 0, sizeof c);
+	c.heapsize = 1<<20;
+	c.nproc = 4;
+	FAILS(pebbleinit(&c), PEBBLE_ERR_NOMEM);
+	CHECK(!pebblelive());
+	EQ(detblocks(), 0);
+	c.unlocked = 1;
+	OK(pebbleinit(&c));
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.locked, 0);
+	pebbleshutdown();
+	detrefuselock(0);
+	c.unlocked = 0;
+	OK(pebbleinit(&c));
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.locked, 1);
+	pebbleshutdown();
+	EQ(detmetabytes(), 0);
 }

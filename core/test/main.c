@@ -124,6 +124,7 @@ static struct {
 	{"auditheld", testauditheld},
 	{"auditlocal", testauditlocal},
 	{"heap", testheap},
+	{"heaplock", testheaplock},
 	{"pager", testpager},
 	{"pin", testpin},
 	{"race", testrace},
