@@ -338,23 +338,38 @@ count(Ev *e, vlong got)
 
 /*
  * after the event: the audit log's length, the procs it touched, the
- * recorded result, the period.  The core adds the log's length up over
- * every proc slot (no counter two procs share), so with many slots it
- * is compared every 16th event and after every audit query, not after
- * each: a count that went wrong stays wrong, and the failure names an
- * event at most 15 later.
+ * recorded result, the period.  The core counts entries per proc slot
+ * (no counter two procs share), so the count of each slot the event
+ * logged on is compared after every event, and the total, a walk over
+ * every slot, every 1024th event, after every audit query, and after
+ * an event that logged on more slots than are kept track of.
  */
+static void
+auditcheck(Ev *e)
+{
+	int i, s;
+
+	for(i = 0; i < sim.nlogged && i < (int)nelem(sim.logged) && !sim.fail; i++){
+		s = sim.logged[i];
+		sim.inv[Iaudit]++;
+		if(peekslotlogged(s) != sim.slotlog[s])
+			violation(e, "proc slot %d's audit log has %llu entries, the shadow expected %llu", s, peekslotlogged(s), sim.slotlog[s]);
+	}
+	if(sim.conf.nproc <= 64 || sim.nev % 1024 == 0 || e->op == Oaudit || sim.nlogged > (int)nelem(sim.logged)){
+		sim.inv[Iaudit]++;
+		if(!sim.fail && peekaudithead() != sim.audithead)
+			violation(e, "the audit log has %llu entries, the shadow expected %llu", peekaudithead(), sim.audithead);
+	}
+	sim.nlogged = 0;
+}
+
 static void
 after(Ev *e, vlong got)
 {
 	SProc *p;
 	char b1[32], b2[32];
 
-	if(sim.conf.nproc <= 64 || sim.nev % 16 == 0 || e->op == Oaudit){
-		sim.inv[Iaudit]++;
-		if(!sim.fail && peekaudithead() != sim.audithead)
-			violation(e, "the audit log has %llu entries, the shadow expected %llu", peekaudithead(), sim.audithead);
-	}
+	auditcheck(e);
 	p = findproc(e->pid);
 	if(!sim.fail && p != nil)
 		checkproc(p, e);

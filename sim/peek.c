@@ -14,6 +14,13 @@ peekaudithead(void)
 	return auditcount(nil);
 }
 
+/* entries logged on slot s's allocations: the core's own count, kept per slot */
+uvlong
+peekslotlogged(int s)
+{
+	return __atomic_load_n(&pb->audit.slot[s].n, __ATOMIC_RELAXED) + __atomic_load_n(&pb->audit.slot[s].nolog, __ATOMIC_RELAXED);
+}
+
 uvlong
 peekauditsize(void)
 {

@@ -23,6 +23,7 @@ siminit(Conf *c)
 	sim.tab = emalloc(c->nproc * sizeof(Proc));
 	sim.slot = emalloc(c->nproc * sizeof(SProc*));
 	sim.freeslot = emalloc(c->nproc * sizeof(int));
+	sim.slotlog = emalloc(c->nproc * sizeof(uvlong));
 	/* a stack, lowest slot on top: the order is part of the determinism */
 	for(i = 0; i < c->nproc; i++)
 		sim.freeslot[i] = c->nproc - 1 - i;
@@ -105,6 +106,7 @@ simfree(void)
 	vecfree(&sim.live);
 	free(sim.tab);
 	free(sim.slot);
+	free(sim.slotlog);
 	free(sim.freeslot);
 	burn(sim.scratch, sim.nscratch);
 	free(sim.scratch);
@@ -192,10 +194,20 @@ delgrant(SAlloc *a, SProc *p)
 void
 auditexp(SAlloc *a, int n)
 {
-	if(a->audited){
-		sim.audithead += n;
-		a->naudit += n;
-	}
+	int s, i;
+
+	if(!a->audited)
+		return;
+	sim.audithead += n;
+	a->naudit += n;
+	s = a->owner->slot;
+	sim.slotlog[s] += n;
+	for(i = 0; i < sim.nlogged && i < (int)nelem(sim.logged); i++)
+		if(sim.logged[i] == s)
+			return;
+	if(sim.nlogged < (int)nelem(sim.logged))
+		sim.logged[sim.nlogged] = s;
+	sim.nlogged++;
 }
 
 void

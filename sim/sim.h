@@ -230,6 +230,9 @@ struct Sim {
 	Vec	live;		/* live SAlloc */
 	SAlloc	*root;		/* treap */
 	uvlong	audithead;	/* entries the core should have logged */
+	uvlong	*slotlog;	/* ... on each proc slot's allocations (the core counts per slot) */
+	int	logged[4];	/* slots the event logged on, -1 past the end; more: all */
+	int	nlogged;
 	/* system switches as modelled */
 	int	enabled;
 	usize	maxbudget;
@@ -314,6 +317,7 @@ void	treewalk(void (*)(SAlloc*, void*), void*);
 
 /* peek.c: the core's internals the checker reads */
 uvlong	peekaudithead(void);
+uvlong	peekslotlogged(int slot);
 uvlong	peekauditsize(void);
 uintptr	peekarena(usize*);
 uvlong	peekpagedout(void);
