@@ -50,12 +50,16 @@ int	mayaccess(Area*, Area*, Span*, uint, int);
 void	setmapbit(Area*, int, int);
 void	fixmapbit(Area*, Area*);
 
-/* audit.c */
+/* auditring.c */
 int	auditinit(int);
 void	auditfree(void);
+int	auditrenew(Aslot*);
+Auditent*	auditent(uvlong);
+uvlong	auditcount(uvlong*);
+
+/* audit.c */
 void	auditput(Span*, uint, uint, Proc*, usize, ulong);
 int	auditindex(Span*);
-uvlong	auditcount(uvlong*);
 void	auditdenied(Span*, uint, Proc*, int);
 
 /* conf.c */

@@ -165,7 +165,7 @@ MUTANTS = [
     ("pageout-unencrypted", "core/pager.c",
      "a->state == Alive && a->rd.encrypted && spanarea(s) == a", "a->state == Alive && spanarea(s) == a",
      "the pager pages out areas with encryption off (they must be pinned)"),
-    ("audit-dropped-off-by-one", "core/audit.c",
+    ("audit-dropped-off-by-one", "core/auditring.c",
      "ATOMSTORE(&a->dropped, a->dropped + l->blk);", "ATOMSTORE(&a->dropped, a->dropped + l->blk + 1);",
      "the audit dropped count is one too many once the ring wraps"),
     ("inherit-exact-fit-refused", "core/proc.c",
