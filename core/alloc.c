@@ -167,6 +167,15 @@ memop(Proc *p, void *ptr, usize n, int op)
 
 	if(p == nil || ptr == nil || pb == nil)
 		return PEBBLE_ERR_INVALID;
+	/*
+	 * Among many live allocations the bytes to wipe are far from the
+	 * cache, and so is the metadata locate walks (page map, span,
+	 * record), one load after another.  Ask for the bytes' first line
+	 * now, owned, so the two misses overlap; only the first, which is
+	 * the allocation's own (a line further may be another proc's).  A
+	 * prefetch never faults, whatever ptr is.
+	 */
+	__builtin_prefetch(ptr, 1);
 	if((c = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!locate(c, p, (uintptr)ptr, &a, &s, &i))
