@@ -175,26 +175,41 @@ def verdict(ok):
     return "met" if ok else "**NOT MET**"
 
 
+SMALL = [16, 64, 256, 1024]
+
+
+def steadytime(r, a, n, live):
+    return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
+
+
+def worstvs(r, a, ref, limit):
+    """a's worst steady-state pair (1,000 live, sizes up to 1 KiB) over ref's: (measured, verdict)"""
+    worst = None
+    for n in SMALL:
+        p, g = steadytime(r, a, n, 1000), steadytime(r, ref, n, 1000)
+        if None not in (p, g):
+            worst = max(worst or 0, p / g)
+    return ("worst %s" % ratio(worst, 1) if worst else "-", verdict(None if worst is None else worst <= limit))
+
+
+def bothrow(fig, target, f):
+    """a table row: f(a) -> (measured, verdict) for pebble (audit off) and pebble_audit (on)"""
+    return (fig, target) + f("pebble") + f("pebble_audit")
+
+
 def targets(r):
     """The speed targets, for audit off and on (the default) in the same run:
     (figure, target, measured off, verdict off, measured on, verdict on)."""
     rows = []
-    small = [16, 64, 256, 1024]
 
     def steady(a, n, live):
-        return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
+        return steadytime(r, a, n, live)
 
     def both(fig, target, f):
-        """f(a) -> (measured, verdict) for pebble (audit off) and pebble_audit (on)"""
-        rows.append((fig, target) + f("pebble") + f("pebble_audit"))
+        rows.append(bothrow(fig, target, f))
 
     def vsref(ref, limit, a):
-        worst = None
-        for n in small:
-            p, g = steady(a, n, 1000), steady(ref, n, 1000)
-            if None not in (p, g):
-                worst = max(worst or 0, p / g)
-        return ("worst %s" % ratio(worst, 1) if worst else "-", verdict(None if worst is None else worst <= limit))
+        return worstvs(r, a, ref, limit)
 
     both("pair <= 1 KiB, 1,000 live, vs glibc+bzero", "<= 3x", lambda a: vsref("glibc_bzero", 3, a))
     both("pair <= 1 KiB, 1,000 live, vs OpenSSL", "<= 0.33x", lambda a: vsref("openssl_secure", 1 / 3, a))
@@ -580,37 +595,21 @@ def scaletargets(r, design):
     """The allocator-at-scale targets (issue 13), in the same run and the same six columns as
     targets(); design is targets(r), whose rows for the wipe floor and metadata must still be met."""
     rows = []
-    small = [16, 64, 256, 1024]
 
     def steady(a, n, live):
-        return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
+        return steadytime(r, a, n, live)
 
     def both(fig, target, f):
-        rows.append((fig, target) + f("pebble") + f("pebble_audit"))
+        rows.append(bothrow(fig, target, f))
 
     lockf = r.time("pair/lock_floor")
     g64 = steady("glibc_bzero", 64, 1000)
     limit = "" if None in (lockf, g64) else \
         " (two turns of an uncontended lock alone, one a call as the threads contract needs: %s, %s of glibc's pair at 64 B)" \
         % (ns(lockf), ratio(lockf, g64))
-
-    def vsglibc(a):
-        worst = None
-        for n in small:
-            p, g = steady(a, n, 1000), steady("glibc_bzero", n, 1000)
-            if None not in (p, g):
-                worst = max(worst or 0, p / g)
-        return ("worst %s" % ratio(worst, 1) if worst else "-", verdict(None if worst is None else worst <= 2))
-    both("pair <= 1 KiB, 1,000 live, vs glibc+bzero" + limit, "<= 2x at every size", vsglibc)
-
-    def vsopenssl(a):
-        worst = None
-        for n in small:
-            p, o = steady(a, n, 1000), steady("openssl_secure", n, 1000)
-            if None not in (p, o):
-                worst = max(worst or 0, p / o)
-        return ("worst %s" % ratio(worst, 1) if worst else "-", verdict(None if worst is None else worst <= 1 / 3))
-    both("pair <= 1 KiB, 1,000 live, vs OpenSSL", "<= 0.33x", vsopenssl)
+    both("pair <= 1 KiB, 1,000 live, vs glibc+bzero" + limit, "<= 2x at every size",
+         lambda a: worstvs(r, a, "glibc_bzero", 2))
+    both("pair <= 1 KiB, 1,000 live, vs OpenSSL", "<= 0.33x", lambda a: worstvs(r, a, "openssl_secure", 1 / 3))
     for n in (64, 256):
         def live(a, n=n):
             v = [(steady(a, n, l), steady("glibc_bzero", n, l)) for l in (100000, 1000000)]

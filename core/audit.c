@@ -38,7 +38,6 @@ enum {
 	Wresult	= IDBITS+8,
 };
 #define Wid	((1ULL<<IDBITS)-1)
-enum { Apre = 16 };	/* entries ahead of the one written, prefetched */
 
 #define STR(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
@@ -47,13 +46,6 @@ static void
 count(uvlong *n)
 {
 	ATOMSTORE(n, *n + 1);	/* only by the slot's one writer; sysstats reads it without */
-}
-
-/* the owner's place in the log */
-static Aslot*
-aslot(Area *o)
-{
-	return o->aslot;
 }
 
 /* entry e, sequence seq, for slot i of s; inline in both paths, so no call passes its eight arguments */
@@ -85,7 +77,7 @@ putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 {
 	Aslot *a;
 
-	a = aslot(spanarea(s));
+	a = spanarea(s)->aslot;
 	if(!auditrenew(a)){
 		count(&a->nolog);
 		count(&a->dropped);
@@ -101,7 +93,7 @@ putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
  * Log on slot i of s; the caller holds the owner's write lock, or its
  * read lock and the Aslot's lk.  how is op | perms<<4 | -result<<8.
  * This runs twice in every audited alloc/free pair, and such a pair is
- * bound by its stores, so it makes few: the entry's nine, the
+ * bound by its stores, so it makes few: the entry's eight, the
  * allocation's newest sequence and the slot's count, which is also
  * where in its block the slot is.  A small ring's slot always has
  * n == end (its blocks hold one entry), so only a large ring's entries
@@ -115,7 +107,7 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	Auditent *e;
 	Aslot *a;
 
-	a = aslot(spanarea(s));
+	a = spanarea(s)->aslot;
 	n = a->n;
 	if(n == a->end){
 		putslow(s, i, how, by, size, peer);
@@ -145,7 +137,7 @@ auditdenied(Span *s, uint i, Proc *by, int err)
 
 	if(!(s->rec[i].word & Faudit))
 		return;
-	a = aslot(spanarea(s));
+	a = spanarea(s)->aslot;
 	lock(&a->lk);
 	auditput(s, i, AUDITHOW(PEBBLE_AUDIT_DENIED, 0, err), by, 0, 0);
 	unlock(&a->lk);

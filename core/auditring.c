@@ -50,8 +50,6 @@
 #include "dat.h"
 #include "fns.h"
 
-enum { Apre = 16 };	/* lines of a new block prefetched, as audit.c does ahead of each entry */
-
 int
 auditinit(int n)
 {
@@ -257,6 +255,13 @@ auditrenew(Aslot *a)
 	return 1;
 }
 
+/* entries logged on proc slot i's allocations, kept or not */
+uvlong
+auditslotcount(int i)
+{
+	return ATOMLOAD(&pb->audit.slot[i].n) + ATOMLOAD(&pb->audit.slot[i].nolog);
+}
+
 /* what the system statistics report: entries logged, and dropped when the ring wrapped */
 uvlong
 auditcount(uvlong *dropped)
@@ -266,7 +271,7 @@ auditcount(uvlong *dropped)
 
 	n = d = 0;
 	for(i = 0; i < pb->conf.nproc; i++){
-		n += ATOMLOAD(&pb->audit.slot[i].n) + ATOMLOAD(&pb->audit.slot[i].nolog);
+		n += auditslotcount(i);
 		d += ATOMLOAD(&pb->audit.slot[i].dropped);
 	}
 	if(dropped != nil)

@@ -30,6 +30,7 @@ enum {
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
 	Ablk		= 64,		/* audit entries an area claims at a time */
 	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
+	Apre		= 16,		/* audit entries written ahead of are prefetched, owned (audit.c) */
 };
 
 /* span kinds */

@@ -56,6 +56,7 @@ void	auditfree(void);
 int	auditrenew(Aslot*);
 Auditent*	auditent(uvlong);
 uvlong	auditcount(uvlong*);
+uvlong	auditslotcount(int);
 
 /* audit.c */
 void	auditput(Span*, uint, uint, Proc*, usize, ulong);

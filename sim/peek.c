@@ -18,7 +18,7 @@ peekaudithead(void)
 uvlong
 peekslotlogged(int s)
 {
-	return __atomic_load_n(&pb->audit.slot[s].n, __ATOMIC_RELAXED) + __atomic_load_n(&pb->audit.slot[s].nolog, __ATOMIC_RELAXED);
+	return auditslotcount(s);
 }
 
 uvlong

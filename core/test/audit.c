@@ -112,6 +112,20 @@ testaudit(void)
 	teardown();
 }
 
+/* an instance whose audit ring of ring entries is cut into blocks (ring >= Ablkmin) */
+static void
+bigring(int ring)
+{
+	Pebbleconf c;
+
+	detreset(1);
+	memset(&c, 0, sizeof c);
+	c.heapsize = 1<<20;
+	c.nproc = NP;
+	c.auditsize = ring;
+	OK(pebbleinit(&c));
+}
+
 /*
  * A large ring is written a block at a time by each slot: every entry
  * is still counted, nothing is dropped before the ring is full, and
@@ -120,7 +134,6 @@ testaudit(void)
 void
 testauditblocks(void)
 {
-	Pebbleconf c;
 	Proc *a, *b;
 	uchar *p, *q;
 	SecureAuditEntry *e;
@@ -128,12 +141,7 @@ testauditblocks(void)
 	int i, n, ring;
 
 	ring = 8192;
-	detreset(1);
-	memset(&c, 0, sizeof c);
-	c.heapsize = 1<<20;
-	c.nproc = NP;
-	c.auditsize = ring;
-	OK(pebbleinit(&c));
+	bigring(ring);
 	a = attached(0, "glenda", nil);
 	b = attached(1, "glenda", nil);
 	OK(pebble_secure_alloc_simple(a, 64, (void**)&p));
@@ -177,7 +185,6 @@ testauditblocks(void)
 void
 testauditheld(void)
 {
-	Pebbleconf c;
 	Proc *a, *b;
 	uchar *p, *q;
 	SecureAuditEntry *e;
@@ -185,12 +192,7 @@ testauditheld(void)
 
 	ring = 8192;
 	nblk = ring/64 + 2*NP + 2;
-	detreset(1);
-	memset(&c, 0, sizeof c);
-	c.heapsize = 1<<20;
-	c.nproc = NP;
-	c.auditsize = ring;
-	OK(pebbleinit(&c));
+	bigring(ring);
 	a = attached(0, "glenda", nil);
 	b = attached(1, "glenda", nil);
 	OK(pebble_secure_alloc_simple(a, 64, (void**)&p));	/* a holds a block with one entry */
@@ -222,7 +224,6 @@ testauditheld(void)
 void
 testauditlocal(void)
 {
-	Pebbleconf c;
 	Proc *a, *b;
 	uchar *p, *q, *r[NP];
 	uchar mine[4096];
@@ -233,12 +234,7 @@ testauditlocal(void)
 	uint blk;
 
 	ring = 8192;
-	detreset(1);
-	memset(&c, 0, sizeof c);
-	c.heapsize = 1<<20;
-	c.nproc = NP;
-	c.auditsize = ring;
-	OK(pebbleinit(&c));
+	bigring(ring);
 	l = &pb->audit;
 	nb = l->nblk;
 	CHECK(nb < (int)sizeof mine);
