@@ -170,12 +170,13 @@ memop(Proc *p, void *ptr, usize n, int op)
 	/*
 	 * Among many live allocations the bytes to wipe are far from the
 	 * cache, and so is the metadata locate walks (page map, span,
-	 * record), one load after another.  Ask for the bytes' first line
-	 * now, owned, so the two misses overlap; only the first, which is
-	 * the allocation's own (a line further may be another proc's).  A
-	 * prefetch never faults, whatever ptr is.
+	 * record), one load after another.  Ask for all of it now, the
+	 * bytes' first line owned, so the misses overlap; only the bytes'
+	 * first line, which is the allocation's own (a line further may be
+	 * another proc's).  A prefetch never faults, whatever ptr is.
 	 */
 	__builtin_prefetch(ptr, 1);
+	prefetchmeta((uintptr)ptr);
 	if((c = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!locate(c, p, (uintptr)ptr, &a, &s, &i))

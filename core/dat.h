@@ -31,6 +31,7 @@ enum {
 	Ablk		= 64,		/* audit entries an area claims at a time */
 	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
 	Apre		= 16,		/* audit entries written ahead of are prefetched, owned (audit.c) */
+	Hintpages	= 255,		/* runs of at most this many pages have a pagehint (slab.c) */
 };
 
 /* span kinds */
@@ -217,6 +218,7 @@ struct Pebble {
 	ulong	npage;
 	int	locked;
 	Span	**pagemap;	/* page -> span, atomic */
+	uvlong	*pagehint;	/* page -> where its run's records are: a prefetch hint only (slab.c) */
 	Area	*areas;
 	ulong	*maps;		/* storage for every area's access_map */
 	int	mapwords;
@@ -241,6 +243,8 @@ struct Pebble {
 	usize	exitdeferred;	/* and their total_deferred */
 	Pager	pager;
 };
+
+#define Hintrec	((1ULL<<48)-1)	/* a pagehint's record pointer */
 
 extern Pebble	*pb;
 extern Class	classes[NCLASS];

@@ -112,6 +112,45 @@ addrspan(uintptr a)
 	return ATOMLOAD(&pb->pagemap[(a - base) >> PGSHIFT]);
 }
 
+/* the record pagehint names for arena offset off (slab.c, sethint), or 0: a hint, maybe stale */
+static inline uintptr
+hintrec(uintptr off)
+{
+	uvlong h, i;
+
+	h = ATOMLOAD(&pb->pagehint[off >> PGSHIFT]);
+	if(h == 0)
+		return 0;
+	i = (((h >> 56) << PGSHIFT) + (off & (PGSIZE-1))) * classes[(h >> 48 & 0xFF) - 1].magic >> 40;
+	return (uintptr)((vlong)(h << 16) >> 16) + i*sizeof(Rec);
+}
+
+/*
+ * Ask for the metadata a call on the allocation at v will walk (its
+ * record and the span's two lines) all at once, before the call takes
+ * a lock: slab.c (sethint) says why.  Addresses only, from words that
+ * may be stale: a prefetch never faults.
+ */
+static inline void
+prefetchmeta(uintptr v)
+{
+	uintptr off, r;
+	Span *s;
+
+	off = v - (uintptr)pb->arena;
+	if(off >= pb->size)
+		return;
+	if((r = hintrec(off)) != 0){
+		__builtin_prefetch((void*)r, 1);
+		__builtin_prefetch((void*)(r + sizeof(Rec) - 1), 1);	/* a record may cross a line */
+	}
+	s = ATOMLOAD(&pb->pagemap[off >> PGSHIFT]);
+	if(s != nil){
+		__builtin_prefetch(s, 0);
+		__builtin_prefetch((char*)s + 64, 1);
+	}
+}
+
 /*
  * A proc's area is the one in its slot, if it was attached for this
  * very proc: a Proc is recycled, its pid is not.

@@ -411,7 +411,8 @@ heapinit(usize size)
 	}
 	pb->pagemap = metazalloc(pb->npage * sizeof(Span*));
 	pb->rows = metazalloc(pb->npage * sizeof(uint));
-	if(pb->pagemap == nil || pb->rows == nil)
+	pb->pagehint = metazalloc(pb->npage * sizeof(uvlong));
+	if(pb->pagemap == nil || pb->rows == nil || pb->pagehint == nil)
 		return -1;
 	s = newspan();
 	if(s == nil)
@@ -457,6 +458,7 @@ heapfree(void)
 	if(pb->pagemap != nil)
 		metafree(pb->pagemap, pb->npage * sizeof(Span*));
 	metafree(pb->rows, pb->npage * sizeof(uint));
+	metafree(pb->pagehint, pb->npage * sizeof(uvlong));
 	for(i = 0; i < pb->nchunk; i++)
 		metafree(pb->chunks[i], SPANCHUNK*sizeof(Span));
 	if(pb->chunks != nil)

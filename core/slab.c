@@ -83,6 +83,33 @@ getpages(Area *a, ulong npage)
 	return s;
 }
 
+/*
+ * Among a million live allocations a free's metadata is far from the
+ * cache, and findrec reaches it one load after another: page map,
+ * span, record, each waiting on the last.  pagehint lets a free ask
+ * for the record (and the span) at once, beside the bytes it will
+ * wipe: for each page of a run, the run's records, its class and the
+ * page's place in the run, in one word, so the record's address is
+ * known from the page alone.  It is only a hint: nothing reads it
+ * but a prefetch (fns.h, prefetchmeta), so a stale one (the run
+ * gone, the page reused by a large span) costs a wasted fetch and
+ * never a wrong answer, and it needs no lock.  The record pointer
+ * keeps its low 48 bits, sign-extended back (user or kernel half).
+ */
+static void
+sethint(Span *s, int c)
+{
+	ulong pg, i;
+	uvlong h;
+
+	if(s->npage > Hintpages)
+		return;
+	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
+	h = (uvlong)(uintptr)s->rec & Hintrec;
+	for(i = 0; i < s->npage; i++)
+		ATOMSTORE(&pb->pagehint[pg+i], h | (uvlong)(c+1) << 48 | (uvlong)i << 56);
+}
+
 static Span*
 newrun(Area *a, int c, int audit)
 {
@@ -123,6 +150,7 @@ newrun(Area *a, int c, int audit)
 	s->hint = 0;
 	for(i = 0; i < k->nslot; i++)
 		s->freemap[i/64] |= 1ULL << (i%64);
+	sethint(s, c);
 	areaspan(a, s);
 	partialin(a, s);
 	return s;

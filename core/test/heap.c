@@ -1,5 +1,7 @@
 /* instances, the heap's promises, system statistics, the cipher */
 #include "fix.h"
+#include "dat.h"
+#include "fns.h"
 
 void	chacha20(uchar*, uchar*, usize, uchar key[32], uvlong, uvlong);
 
@@ -169,11 +171,52 @@ cipher(void)
 	CHECK(isfill(back, sizeof back, 3));
 }
 
+/*
+ * The page hint names the record of the slot holding any byte of a
+ * run (slab.c, sethint), for every class: a wrong one would cost no
+ * correctness, only the prefetch that hides a free's misses.
+ */
+static void
+hints(void)
+{
+	static usize sizes[] = { 1, 16, 48, 64, 100, 256, 1000, 3000, 4096, 5000, 12000, 40000, 65536 };
+	usize n;
+	uintptr p, off;
+	void *v;
+	Span *s;
+	Proc *a;
+	uint c;
+	int j, k, far;
+
+	setup(16<<20, 16<<20);
+	a = attached(0, "glenda", nil);
+	far = 0;
+	for(c = 0; c < nelem(sizes); c++){
+		n = sizes[c];
+		for(k = 0; k < 40; k++){
+			EQ(pebble_secure_alloc_simple(a, n, &v), PEBBLE_ERR_OK);
+			p = (uintptr)v;
+			s = addrspan(p);
+			if(s->kind != Srun)
+				continue;
+			if(p + n - 1 - s->base >= PGSIZE)
+				far++;
+			for(j = 0; j < 3; j++){
+				off = p + (j == 0 ? 0 : j == 1 ? n/2 : n-1) - (uintptr)pb->arena;
+				EQ(hintrec(off), (uintptr)&s->rec[slotof(s, p)]);
+			}
+		}
+	}
+	CHECK(far > 100);	/* slots beyond their run's first page were reached */
+	teardown();
+}
+
 void
 testheap(void)
 {
 	instances();
 	nooverlap();
+	hints();
 	cipher();
 	CHECK(strcmp(pebble_strerror(PEBBLE_ERR_BUDGET), "secure budget exceeded") == 0);
 	CHECK(strcmp(pebble_strerror(-99), "unknown error") == 0);
