@@ -117,84 +117,8 @@ hostpanic(char *msg)
  * one.  Blocks of Lazy bytes or more are mapped: zero pages, made
  * when first written, so a large zeroed block (the audit ring) costs
  * what is written of it.
- *
- * The rest comes from chunks of Mchunk bytes on 2 MiB boundaries that
- * ask for transparent huge pages, like the arena: among a million
- * live allocations a free reaches its record at random in tens of
- * megabytes of them, and with 4 KiB pages every such reach also
- * missed the TLB (on a VM, a two-level page walk).  Freed blocks wait
- * on a list of their size (a multiple of 64) for the next block of
- * that size; the core asks for few sizes (records and bitmaps of each
- * class, span chunks, grants), so nothing is coalesced.  The ASan
- * build keeps the C library's allocator, whose blocks ASan guards.
  */
-enum {
-	Lazy	= 1<<20,
-	Mchunk	= 2<<20,
-	Mline	= 64,
-	Mmax	= 64<<10,	/* larger blocks: the C library's */
-};
-
-typedef struct Mfree Mfree;
-struct Mfree {
-	Mfree	*next;
-};
-
-static struct {
-	Lock	lk;
-	Mfree	*free[Mmax/Mline + 1];
-	uchar	*next;	/* the current chunk's unused part */
-	uchar	*end;
-} meta;
-
-#ifdef __SANITIZE_ADDRESS__
-#define Mown	0
-#else
-#define Mown	1
-#endif
-
-static void*
-metachunk(void)
-{
-	uchar *raw, *p;
-
-	raw = mmap(nil, 2*Mchunk, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
-	if(raw == MAP_FAILED)
-		return nil;
-	p = (uchar*)(((uintptr)raw + Mchunk-1) & ~(uintptr)(Mchunk-1));
-	if(p > raw)
-		munmap(raw, p - raw);
-	munmap(p + Mchunk, raw + Mchunk - p);
-	madvise(p, Mchunk, MADV_HUGEPAGE);
-	return p;
-}
-
-static void*
-metatake(usize n)
-{
-	Mfree *f;
-	uchar *c;
-	void *p;
-
-	lock(&meta.lk);
-	if((f = meta.free[n/Mline]) != nil){
-		meta.free[n/Mline] = f->next;
-		unlock(&meta.lk);
-		return f;
-	}
-	if(meta.end - meta.next < (long)n){
-		if((c = metachunk()) == nil){
-			unlock(&meta.lk);
-			return nil;
-		}
-		meta.next = c;	/* the old chunk's tail, under Mmax, is left */
-		meta.end = c + Mchunk;
-	}
-	p = meta.next;
-	meta.next += n;
-	unlock(&meta.lk);
-	return p;
-}
+enum { Lazy = 1<<20 };
 
 void*
 hostmalloc(usize n)
@@ -205,10 +129,7 @@ hostmalloc(usize n)
 		p = mmap(nil, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 		return p == MAP_FAILED ? nil : p;
 	}
-	n = (n + Mline-1) & ~(usize)(Mline-1);
-	if(Mown && n > 0 && n <= Mmax)
-		return metatake(n);
-	return aligned_alloc(Mline, n);
+	return aligned_alloc(64, (n + 63) & ~(usize)63);
 }
 
 void*
@@ -225,24 +146,10 @@ hostzalloc(usize n)
 void
 hostfree(void *p, usize n)
 {
-	Mfree *f;
-
-	if(p == nil)
-		return;
-	if(n >= Lazy){
+	if(p != nil && n >= Lazy)
 		munmap(p, n);
-		return;
-	}
-	n = (n + Mline-1) & ~(usize)(Mline-1);
-	if(Mown && n > 0 && n <= Mmax){
-		f = p;
-		lock(&meta.lk);
-		f->next = meta.free[n/Mline];
-		meta.free[n/Mline] = f;
-		unlock(&meta.lk);
-		return;
-	}
-	free(p);
+	else
+		free(p);
 }
 
 enum { HUGE = 2<<20 };
