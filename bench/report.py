@@ -182,14 +182,36 @@ def steadytime(r, a, n, live):
     return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
 
 
+def alternated(r, name, key):
+    """a counter of one of the alternating comparisons (bench/steady.cc, "Comparisons"), or None"""
+    return r.counter(clean(name), key) if r.entry(clean(name)) is not None else None
+
+
 def worstvs(r, a, ref, limit):
-    """a's worst steady-state pair (1,000 live, sizes up to 1 KiB) over ref's: (measured, verdict)"""
-    worst = None
+    """a's worst steady-state pair (1,000 live, sizes up to 1 KiB) over ref's: (measured, verdict).
+    From the alternating comparison vs/a/ref where the run has it: the median of its rounds' ratios,
+    each round's two batches next to each other in time; else from the two steady benchmarks."""
+    worst, how = None, ""
     for n in SMALL:
-        p, g = steadytime(r, a, n, 1000), steadytime(r, ref, n, 1000)
-        if None not in (p, g):
-            worst = max(worst or 0, p / g)
-    return ("worst %s" % ratio(worst, 1) if worst else "-", verdict(None if worst is None else worst <= limit))
+        x = alternated(r, "vs/%s/%s/steady/size:%d" % (a, ref, n), "ratio")
+        if x is not None:
+            how = " (alternating batches, median of the rounds)"
+        else:
+            p, g = steadytime(r, a, n, 1000), steadytime(r, ref, n, 1000)
+            x = None if None in (p, g) else p / g
+        if x is not None:
+            worst = max(worst or 0, x)
+    return ("worst %s%s" % (ratio(worst, 1), how) if worst else "-", verdict(None if worst is None else worst <= limit))
+
+
+def floordiff(r, a, n):
+    """a's pair at n bytes over the wipe floor, ns: the alternating comparison's median difference, or
+    the two pair benchmarks'; and how it was measured"""
+    d = alternated(r, "vs/%s/wipe_floor/pair/size:%d" % (a, n), "diff")
+    if d is not None:
+        return d, " (alternating batches, median of the rounds)"
+    p, f = r.time("pair/%s/size:%d" % (a, n)), r.time("pair/wipe_floor/size:%d" % n)
+    return (None if None in (p, f) else p - f), ""
 
 
 def bothrow(fig, target, f):
@@ -215,9 +237,8 @@ def targets(r):
     both("pair <= 1 KiB, 1,000 live, vs OpenSSL", "<= 0.33x", lambda a: vsref("openssl_secure", 1 / 3, a))
     for n in (4096, 65536):
         def floor(a, n=n):
-            p, f = r.time("pair/%s/size:%d" % (a, n)), r.time("pair/wipe_floor/size:%d" % n)
-            m = None if None in (p, f) else p - f
-            return (("floor + %s" % ns(m) if m >= 0 else "floor - %s" % ns(-m)) if m is not None else "-",
+            m, how = floordiff(r, a, n)
+            return (("floor + %s" % ns(m) if m >= 0 else "floor - %s" % ns(-m)) + how if m is not None else "-",
                     verdict(None if m is None else m <= 40))
         both("pair at %s vs wipe floor" % size(n), "<= floor + 40 ns", floor)
     for n in (64, 256):

@@ -7,9 +7,9 @@
  *   pair/A/size:N		alloc then free, nothing else live
  *   steady/A/size:N/live:L	L live; each iteration frees a random
  *				one and allocates anew
- *   audit_cost/size:256/live:1000	batches alternating between a proc
- *				with audit off and one with it on: the
- *				median ratio is audit's cost
+ *   audit_cost/..., vs/A/B/...	two figures measured in alternating
+ *				batches, for the targets that compare
+ *				them (below, "Comparisons")
  *   threads/A/procs:P/threads:T	steady state at 1,000 live per thread,
  *				T threads, each in its own proc
  *				(procs:1) or all in one (procs:0)
@@ -30,6 +30,8 @@
  */
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <pthread.h>
 #include <sched.h>
 #include "bench.h"
@@ -197,29 +199,69 @@ steadyfloor(benchmark::State &st)
 }
 
 /*
- * What audit costs one thread, drift and all: the same pair at 256 B
- * among 1,000 live, in batches that alternate between a proc with
- * audit off and one with it on, many times within the one run of
- * this benchmark.  Two separate benchmarks run seconds apart, and
- * this VM changes speed (or moves the thread to a slower processor)
- * within seconds: one run of the report measured audit on 12%
- * faster than off that way.  Each round's two batches are next to
- * each other in time, so their ratio is fair; the figure is the
- * median of the rounds' ratios (cost), beside the median times.
+ * Comparisons that hold still on a drifting VM.  Two benchmarks run
+ * seconds apart, and this VM changes speed (or moves the thread to a
+ * slower processor) within seconds: one run of the report measured
+ * audit on 12% faster than off that way, and the 64 KiB pair moved by
+ * hundreds of nanoseconds against the wipe floor between runs.  So a
+ * target that compares two figures is measured here as well: 41
+ * rounds, each a batch of one side and a batch of the other, next to
+ * each other in time and in alternating order; the counters are the
+ * median batch times (x_ns, y_ns), the median of the rounds' ratios
+ * (ratio) and of their differences (diff).  The report judges the
+ * targets by these when the run has them.
+ *
+ *   audit_cost/size:256/live:1000	pebble_audit against pebble, steady
+ *				(cost = ratio - 1; off_ns, on_ns)
+ *   vs/A/B/steady/size:N/live:1000	A's steady pair against B's
+ *   vs/A/wipe_floor/pair/size:N	A's pair, nothing live, against
+ *				explicit_bzero of N bytes
  */
-enum { Costrounds = 41, Costbatch = 20000, Costsize = 256, Costlive = 1000 };
+enum { Rounds = 41 };
 
-template<class A> static double
-batch(A &a, Liveset<A> &ls, Ring &r, bool &ok)
+/* k operations of one side; false if one failed */
+typedef std::function<bool(int)>	Side;
+
+/* the steady pair of A at n bytes among live: a's live set, freed and allocated at random */
+template<class A> static Side
+steadyside(A &a, size_t n, size_t live, uint64_t seed)
 {
-	auto t0 = std::chrono::steady_clock::now();
-	uint32_t i;
+	auto r = std::make_shared<Ring>(live, seed);
+	return [&a, n, r](int k) {
+		Liveset<A> &ls = liveset<A>;
+		uint32_t i;
+		for(; k > 0; k--){
+			i = r->next();
+			if(!a.release(ls.v[i], n) || (ls.v[i] = a.alloc(n)) == nullptr)
+				return false;
+		}
+		return true;
+	};
+}
 
-	for(int k = 0; k < Costbatch && ok; k++){
-		i = r.next();
-		ok = a.release(ls.v[i], Costsize) && (ls.v[i] = a.alloc(Costsize)) != nullptr;
-	}
-	return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / Costbatch;
+/* A's pair with nothing else live */
+template<class A> static Side
+pairside(A &a, size_t n)
+{
+	return [&a, n](int k) {
+		void *v;
+		for(; k > 0; k--)
+			if((v = a.alloc(n)) == nullptr || !a.release(v, n))
+				return false;
+		return true;
+	};
+}
+
+static Side
+floorside(std::vector<char> &buf)
+{
+	return [&buf](int k) {
+		for(; k > 0; k--){
+			explicit_bzero(buf.data(), buf.size());
+			benchmark::ClobberMemory();
+		}
+		return true;
+	};
 }
 
 static double
@@ -229,43 +271,115 @@ median(std::vector<double> v)
 	return v[v.size()/2];
 }
 
+/* ns an operation of a batch of k */
+static double
+timed(Side &f, int k, bool &ok)
+{
+	auto t0 = std::chrono::steady_clock::now();
+
+	ok = ok && f(k);
+	return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / k;
+}
+
+/* x against y, batches of k: false if an operation failed */
+static bool
+alternate(benchmark::State &st, Side x, Side y, int k)
+{
+	std::vector<double> tx, ty, ratio, diff;
+	bool ok = true;
+	double total, a, b;
+
+	for(auto _ : st){
+		total = 0;
+		for(int i = 0; i < Rounds && ok; i++){
+			/* which goes first alternates too: neither always follows the other */
+			a = timed(i%2 ? y : x, k, ok);
+			b = timed(i%2 ? x : y, k, ok);
+			tx.push_back(i%2 ? b : a);
+			ty.push_back(i%2 ? a : b);
+			ratio.push_back(tx.back() / ty.back());
+			diff.push_back(tx.back() - ty.back());
+			total += (a + b) * k;
+		}
+		if(!ok)
+			break;
+		st.SetIterationTime(total / 1e9);
+	}
+	if(!ok){
+		st.SkipWithError("an operation failed");
+		return false;
+	}
+	st.counters["x_ns"] = median(tx);
+	st.counters["y_ns"] = median(ty);
+	st.counters["ratio"] = median(ratio);
+	st.counters["diff"] = median(diff);
+	st.counters["rounds"] = Rounds;
+	return true;
+}
+
+enum { Costsize = 256, Costlive = 1000 };
+
 static void
 auditcost(benchmark::State &st)
 {
 	Pebble off = make<Pebble>(proc(Pmain));
 	PebbleAudit on = make<PebbleAudit>(proc(Pmain));
-	Ring r0(Costlive, 1), r1(Costlive, 1);
-	std::vector<double> toff, ton, ratio;
-	bool ok = true;
-	double total;
 
 	if(!liveset<Pebble>.fill(off, Costsize, Costlive) || !liveset<PebbleAudit>.fill(on, Costsize, Costlive)){
 		st.SkipWithError("filling the live sets");
 		return;
 	}
-	for(auto _ : st){
-		total = 0;
-		for(int k = 0; k < Costrounds && ok; k++){
-			/* which goes first alternates too: neither always follows the other */
-			double a = k%2 ? batch(on, liveset<PebbleAudit>, r1, ok) : batch(off, liveset<Pebble>, r0, ok);
-			double b = k%2 ? batch(off, liveset<Pebble>, r0, ok) : batch(on, liveset<PebbleAudit>, r1, ok);
-			toff.push_back(k%2 ? b : a);
-			ton.push_back(k%2 ? a : b);
-			ratio.push_back(ton.back() / toff.back());
-			total += (a + b) * Costbatch;
-		}
-		if(!ok){
-			st.SkipWithError("a pair failed");
-			break;
-		}
-		st.SetIterationTime(total / 1e9);
-	}
-	if(!ok)
+	if(!alternate(st, steadyside(on, Costsize, Costlive, 1), steadyside(off, Costsize, Costlive, 1), 20000))
 		return;
-	st.counters["off_ns"] = median(toff);
-	st.counters["on_ns"] = median(ton);
-	st.counters["cost"] = median(ratio) - 1;
-	st.counters["rounds"] = Costrounds;
+	st.counters["on_ns"] = st.counters["x_ns"];
+	st.counters["off_ns"] = st.counters["y_ns"];
+	st.counters["cost"] = st.counters["ratio"] - 1;
+}
+
+/* A's steady pair against B's, range(0) bytes, 1,000 live */
+template<class A, class B> static void
+vssteady(benchmark::State &st)
+{
+	A a = make<A>(proc(Pmain));
+	B b = make<B>(proc(Pmain));
+	size_t n = st.range(0);
+
+	if(!liveset<A>.fill(a, n, 1000) || !liveset<B>.fill(b, n, 1000)){
+		st.SkipWithError("filling the live sets");
+		return;
+	}
+	alternate(st, steadyside(a, n, 1000, 1), steadyside(b, n, 1000, 1), 10000);
+}
+
+/* A's pair against the wipe floor, range(0) bytes */
+template<class A> static void
+vsfloor(benchmark::State &st)
+{
+	A a = make<A>(proc(Pmain));
+	size_t n = st.range(0);
+	std::vector<char> buf(n);
+
+	alternate(st, pairside(a, n), floorside(buf), n >= 16384 ? 2000 : 10000);
+}
+
+template<class A, class B> static void
+vssteadyof(void)
+{
+	auto *b = benchmark::RegisterBenchmark((std::string("vs/") + A::name() + "/" + B::name() + "/steady").c_str(), vssteady<A, B>);
+	b->ArgName("size");
+	for(long n : {16, 64, 256, 1024})
+		b->Arg(n);
+	b->UseManualTime()->Iterations(1);
+}
+
+template<class A> static void
+vsfloorof(void)
+{
+	auto *b = benchmark::RegisterBenchmark((std::string("vs/") + A::name() + "/wipe_floor/pair").c_str(), vsfloor<A>);
+	b->ArgName("size");
+	for(long n : {4096, 65536})
+		b->Arg(n);
+	b->UseManualTime()->Iterations(1);
 }
 
 enum { Threadlive = 1000, Threadsize = 256 };
@@ -445,6 +559,12 @@ registersteady(void)
 
 	b = benchmark::RegisterBenchmark("audit_cost/size:256/live:1000", auditcost);
 	b->UseManualTime()->Iterations(1);
+	vssteadyof<Pebble, Glibc>();
+	vssteadyof<PebbleAudit, Glibc>();
+	vssteadyof<Pebble, Openssl>();
+	vssteadyof<PebbleAudit, Openssl>();
+	vsfloorof<Pebble>();
+	vsfloorof<PebbleAudit>();
 
 	threadsof<Pebble>(true, true);
 	threadsof<PebbleAudit>(true, true);
