@@ -192,10 +192,14 @@ class PebbleMachine(RuleBasedStateMachine):
         self.attach_call(pp if via_parent else None, child)
 
     @rule(parent=who, nowait=st.booleans(), sizes=st.lists(st.integers(1, 9000), min_size=1, max_size=4),
-          room=st.integers(0, 20000), order=st.booleans())
+          room=st.one_of(st.integers(0, 20000), st.sampled_from(["exact", "short"])), order=st.booleans())
     def family(self, parent, nowait, sizes, room, order):
         """A child is born, allocates, shares all with its parent, and exits while the
-        parent has `room` bytes of budget left: what passes to the parent, and what not."""
+        parent has `room` bytes of budget left: what passes to the parent, and what not.
+        "exact" leaves the parent room for all of them to the byte, so the last to pass fits
+        exactly; "short" one byte less."""
+        if room in ("exact", "short"):
+            room = sum(sizes) - (room == "short")
         live = self.attached()
         free = [s for s in range(self.nproc) if s not in self.m.areas]
         if not live or not free:

@@ -47,6 +47,17 @@ testalloc(void)
 	EQ(stats(a).peak_usage, 4096);
 	EQ(stats(a).used_budget, 0);
 
+	/* the peak follows usage up by a single byte, and never down */
+	OK(pebble_secure_budget_set(a, 8192));
+	OK(pebble_secure_alloc_simple(a, 4097, &p));
+	EQ(stats(a).peak_usage, 4097);
+	OK(pebble_secure_alloc_simple(a, 1, &q));
+	EQ(stats(a).peak_usage, 4098);
+	OK(pebble_secure_free(a, q));
+	OK(pebble_secure_free(a, p));
+	EQ(stats(a).peak_usage, 4098);
+	OK(pebble_secure_budget_set(a, 4096));
+
 	/* alloc_simple is READ|WRITE; every size in range works and reads zero */
 	OK(pebble_secure_budget_set(a, 1<<20));
 	for(i = 1; i <= 70000; i = i < 64 ? i+1 : i*3/2){

@@ -8,6 +8,8 @@ testproc(void)
 	uchar *keep, *big, *plain, *mine, *held;
 	SecureAllocation info;
 	PebbleSecureStats s;
+	usize rem;
+	int extra;
 
 	setup(1<<20, 1<<16);
 	par = attached(0, "glenda", nil);
@@ -99,6 +101,30 @@ testproc(void)
 	EQ(stats(par).total_wiped, 1000);	/* kid's wipes count for kid, not par */
 	FAILS(pebble_secure_detach(nil), PEBBLE_ERR_INVALID);
 	FAILS(pebble_secure_detach(stranger), PEBBLE_ERR_NOTFOUND);
+
+	/* the boundary: exactly the parent's remaining budget passes, one byte more is wiped */
+	s = stats(par);
+	rem = s.total_budget - s.used_budget;
+	CHECK(rem > 0 && rem < 60000);
+	for(extra = 0; extra < 2; extra++){
+		kid = attached(1, "glenda", par);
+		OK(pebble_secure_budget_set(kid, 60000));
+		OK(pebble_secure_alloc_simple(kid, rem + extra, (void**)&keep));
+		OK(pebble_secure_share(kid, par, keep, PEBBLE_READ));
+		fill(keep, rem + extra, 5);
+		OK(pebble_secure_detach(kid));
+		if(extra == 0){
+			OK(pebble_secure_info(par, keep, &info));
+			CHECK(info.owner == par);
+			CHECK(isfill(keep, rem, 5));
+			EQ(stats(par).used_budget, s.total_budget);
+			OK(pebble_secure_free(par, keep));
+		}else{
+			FAILS(pebble_secure_info(par, keep, &info), PEBBLE_ERR_NOTFOUND);
+			CHECK(iszero(keep, rem + 1));
+			EQ(stats(par).used_budget, s.used_budget);
+		}
+	}
 
 	/* a slot is reused by a new proc: the old one's name no longer works */
 	kid = attached(1, "glenda", par);
