@@ -182,9 +182,7 @@ def steadytime(r, a, n, live):
     return r.time("steady/%s/size:%d/live:%d" % (a, n, live))
 
 
-def alternated(r, name, key):
-    """a counter of one of the alternating comparisons (bench/steady.cc, "Comparisons"), or None"""
-    return r.counter(clean(name), key) if r.entry(clean(name)) is not None else None
+ALTERNATED = " (alternating batches, median of the rounds)"   # bench/steady.cc, "Comparisons"
 
 
 def worstvs(r, a, ref, limit):
@@ -193,9 +191,9 @@ def worstvs(r, a, ref, limit):
     each round's two batches next to each other in time; else from the two steady benchmarks."""
     worst, how = None, ""
     for n in SMALL:
-        x = alternated(r, "vs/%s/%s/steady/size:%d" % (a, ref, n), "ratio")
+        x = r.counter("vs/%s/%s/steady/size:%d" % (a, ref, n), "ratio")
         if x is not None:
-            how = " (alternating batches, median of the rounds)"
+            how = ALTERNATED
         else:
             p, g = steadytime(r, a, n, 1000), steadytime(r, ref, n, 1000)
             x = None if None in (p, g) else p / g
@@ -207,9 +205,9 @@ def worstvs(r, a, ref, limit):
 def floordiff(r, a, n):
     """a's pair at n bytes over the wipe floor, ns: the alternating comparison's median difference, or
     the two pair benchmarks'; and how it was measured"""
-    d = alternated(r, "vs/%s/wipe_floor/pair/size:%d" % (a, n), "diff")
+    d = r.counter("vs/%s/wipe_floor/pair/size:%d" % (a, n), "diff")
     if d is not None:
-        return d, " (alternating batches, median of the rounds)"
+        return d, ALTERNATED
     p, f = r.time("pair/%s/size:%d" % (a, n)), r.time("pair/wipe_floor/size:%d" % n)
     return (None if None in (p, f) else p - f), ""
 

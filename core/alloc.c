@@ -170,10 +170,10 @@ memop(Proc *p, void *ptr, usize n, int op)
 	/*
 	 * Among many live allocations the bytes to wipe are far from the
 	 * cache, and so is the metadata locate walks (page map, span,
-	 * record), one load after another.  Ask for all of it now, the
-	 * bytes' first line owned, so the misses overlap; only the bytes'
-	 * first line, which is the allocation's own (a line further may be
-	 * another proc's).  A prefetch never faults, whatever ptr is.
+	 * record), one load after another.  Ask for all of it now, so the
+	 * misses overlap: of the bytes only the first line, owned, which
+	 * is the allocation's own (a line further may be another proc's).
+	 * A prefetch never faults, whatever ptr is.
 	 */
 	__builtin_prefetch(ptr, 1);
 	prefetchmeta((uintptr)ptr);

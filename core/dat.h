@@ -32,6 +32,8 @@ enum {
 	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
 	Apre		= 16,		/* audit entries written ahead of are prefetched, owned (audit.c) */
 	Hintpages	= 255,		/* runs of at most this many pages have a pagehint (slab.c) */
+	Hintclass	= 48,		/* a pagehint: the record pointer below, its class+1 from here */
+	Hintpage	= 56,		/* ... and the page's place in its run from here */
 };
 
 /* span kinds */
@@ -244,7 +246,7 @@ struct Pebble {
 	Pager	pager;
 };
 
-#define Hintrec	((1ULL<<48)-1)	/* a pagehint's record pointer */
+#define Hintrec	((1ULL<<Hintclass)-1)	/* a pagehint's record pointer */
 
 extern Pebble	*pb;
 extern Class	classes[NCLASS];

@@ -121,8 +121,8 @@ hintrec(uintptr off)
 	h = ATOMLOAD(&pb->pagehint[off >> PGSHIFT]);
 	if(h == 0)
 		return 0;
-	i = (((h >> 56) << PGSHIFT) + (off & (PGSIZE-1))) * classes[(h >> 48 & 0xFF) - 1].magic >> 40;
-	return (uintptr)((vlong)(h << 16) >> 16) + i*sizeof(Rec);
+	i = (((h >> Hintpage) << PGSHIFT) + (off & (PGSIZE-1))) * classes[(h >> Hintclass & 0xFF) - 1].magic >> 40;
+	return (uintptr)((vlong)(h << (64-Hintclass)) >> (64-Hintclass)) + i*sizeof(Rec);
 }
 
 /*
@@ -144,8 +144,7 @@ prefetchmeta(uintptr v)
 		__builtin_prefetch((void*)r, 1);
 		__builtin_prefetch((void*)(r + sizeof(Rec) - 1), 1);	/* a record may cross a line */
 	}
-	s = ATOMLOAD(&pb->pagemap[off >> PGSHIFT]);
-	if(s != nil){
+	if((s = addrspan(v)) != nil){
 		__builtin_prefetch(s, 0);
 		__builtin_prefetch((char*)s + 64, 1);
 	}

@@ -107,7 +107,7 @@ sethint(Span *s, int c)
 	pg = (s->base - (uintptr)pb->arena) >> PGSHIFT;
 	h = (uvlong)(uintptr)s->rec & Hintrec;
 	for(i = 0; i < s->npage; i++)
-		ATOMSTORE(&pb->pagehint[pg+i], h | (uvlong)(c+1) << 48 | (uvlong)i << 56);
+		ATOMSTORE(&pb->pagehint[pg+i], h | (uvlong)(c+1) << Hintclass | (uvlong)i << Hintpage);
 }
 
 static Span*
