@@ -231,16 +231,24 @@ xtouch(Ev *e, SProc *p)
 	return got;
 }
 
+/* the bytes of whole pages in [v, v+n) */
+static usize
+wholepages(uintptr v, usize n)
+{
+	uintptr lo, hi;
+
+	lo = (v + 4095) & ~(uintptr)4095;
+	hi = (v + n) & ~(uintptr)4095;
+	return hi > lo ? hi - lo : 0;
+}
+
 static void
 partialfree(Ev *e, uintptr v, usize n, PebbleSysStats *s0)
 {
 	PebbleSysStats s1;
-	uintptr lo, hi;
 	usize whole;
 
-	lo = (v + 4095) & ~(uintptr)4095;
-	hi = (v + n) & ~(uintptr)4095;
-	whole = hi > lo ? hi - lo : 0;
+	whole = wholepages(v, n);
 	sim.inv[Ipartial]++;
 	pebble_secure_sysstats(&s1);
 	if(s1.free_bytes < s0->free_bytes + whole)
@@ -263,7 +271,8 @@ xmemop(Ev *e, SProc *p)
 		return Rnone;
 	v = a->ptr;
 	w = rulememop(e->op, p, v, e->op == Ofree ? 0 : e->n[0]);
-	part = w.r == OK && e->op == Ofreesize && w.n < w.t->size && w.n >= 4096;
+	/* the statistics are read around a partial free only when it releases a page: they walk the heap */
+	part = w.r == OK && e->op == Ofreesize && w.n < w.t->size && wholepages(v, w.n) > 0;
 	if(part)
 		pebble_secure_sysstats(&s0);
 	guard(e, &w, 0);

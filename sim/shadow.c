@@ -75,31 +75,34 @@ shadowfree(SAlloc *a)
 }
 
 static void
-freealloc(SAlloc *a)
+freealloc(void *v)
 {
+	SAlloc *a;
+
+	a = v;
 	shadowfree(a);
 	free(a->g);
 	free(a);
 }
 
+static void
+freeproc(void *v)
+{
+	SProc *p;
+
+	p = v;
+	vecfree(&p->owned);
+	vecfree(&p->held);
+	burn(p->res, p->capres * sizeof p->res[0]);
+	free(p->res);
+	free(p);
+}
+
 void
 simfree(void)
 {
-	usize i;
-	SProc *p;
-
-	for(i = 0; i < sim.handles.cap; i++)
-		if(sim.handles.k[i] != 0)
-			freealloc(sim.handles.v[i]);
-	for(i = 0; i < sim.pids.cap; i++)
-		if(sim.pids.k[i] != 0){
-			p = sim.pids.v[i];
-			vecfree(&p->owned);
-			vecfree(&p->held);
-			burn(p->res, p->capres * sizeof p->res[0]);
-			free(p->res);
-			free(p);
-		}
+	mapeach(&sim.handles, freealloc);
+	mapeach(&sim.pids, freeproc);
 	mapfree(&sim.handles);
 	mapfree(&sim.pids);
 	vecfree(&sim.procs);

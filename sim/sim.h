@@ -130,8 +130,15 @@ struct Vec {
 	int	cap;
 };
 
-/* open addressing, uvlong keys (never 0) to pointers */
+/*
+ * uvlong keys (never 0) to pointers (never nil).  Handles and pids
+ * count up from 1, so a key near the ones seen is an index into d;
+ * any other (a trace may name handles as it likes) goes to the open
+ * addressing table.  A key in both: d's value is the newer.
+ */
 struct Map {
+	void	**d;
+	usize	dcap;
 	uvlong	*k;
 	void	**v;
 	usize	n;
@@ -299,6 +306,7 @@ void	vecfree(Vec*);
 int	vecfind(Vec*, void*);
 void	mapput(Map*, uvlong, void*);
 void*	mapget(Map*, uvlong);
+void	mapeach(Map*, void(*)(void*));
 void	mapfree(Map*);
 void*	emalloc(usize);
 void*	erealloc(void*, usize);

@@ -89,12 +89,32 @@ mapgrow(Map *m)
 	free(o.v);
 }
 
+enum { Densegap = 4096 };	/* how far past d's end a key may be and still grow d */
+
+static void
+densegrow(Map *m, uvlong k)
+{
+	usize n;
+
+	for(n = m->dcap ? m->dcap : 1024; n <= k; n *= 2)
+		;
+	m->d = erealloc(m->d, n * sizeof m->d[0]);
+	memset(m->d + m->dcap, 0, (n - m->dcap) * sizeof m->d[0]);
+	m->dcap = n;
+}
+
 /* keys are never removed: dead procs and allocations stay findable */
 void
 mapput(Map *m, uvlong k, void *v)
 {
 	usize i;
 
+	if(k >= m->dcap && k < 2*m->dcap + Densegap)
+		densegrow(m, k);
+	if(k < m->dcap){
+		m->d[k] = v;
+		return;
+	}
 	if(2*(m->n+1) > m->cap)
 		mapgrow(m);
 	for(i = mix64(k) & (m->cap-1); m->k[i] != 0 && m->k[i] != k; i = (i+1) & (m->cap-1))
@@ -110,6 +130,8 @@ mapget(Map *m, uvlong k)
 {
 	usize i;
 
+	if(k < m->dcap && m->d[k] != nil)
+		return m->d[k];
 	if(m->cap == 0 || k == 0)
 		return nil;
 	for(i = mix64(k) & (m->cap-1); m->k[i] != 0; i = (i+1) & (m->cap-1))
@@ -118,9 +140,24 @@ mapget(Map *m, uvlong k)
 	return nil;
 }
 
+/* fn on every value once: a hashed key that d also holds is d's */
+void
+mapeach(Map *m, void (*fn)(void*))
+{
+	usize i;
+
+	for(i = 0; i < m->dcap; i++)
+		if(m->d[i] != nil)
+			fn(m->d[i]);
+	for(i = 0; i < m->cap; i++)
+		if(m->k[i] != 0 && !(m->k[i] < m->dcap && m->d[m->k[i]] != nil))
+			fn(m->v[i]);
+}
+
 void
 mapfree(Map *m)
 {
+	free(m->d);
 	free(m->k);
 	free(m->v);
 	memset(m, 0, sizeof *m);

@@ -180,19 +180,43 @@ linkblk(Blk *b, usize n)
 	unlock(&blklk);
 }
 
+/*
+ * Small blocks given back are kept by size, as a kernel's pool keeps
+ * them, and handed out again: a simulated run makes and drops a run's
+ * records at every turn, and aligned_alloc's search costs more than
+ * the rest of the event.  The sanitizer builds go straight to libc,
+ * so that a use after free or a race on freed metadata is still seen.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+enum { Keepblk = 0 };
+#else
+enum { Keepblk = 32<<10 };
+#endif
+static Blk	*keptblk[Keepblk/64 + 1];
+
+static usize
+blksize(usize n)
+{
+	return (sizeof(Blk) + n + 63) & ~(usize)63;
+}
+
 void*
 hostmalloc(usize n)
 {
+	usize t;
 	Blk *b;
 
+	t = blksize(n);
 	lock(&blklk);
 	if(shouldfail()){
 		unlock(&blklk);
 		return nil;
 	}
+	b = nil;
+	if(t <= Keepblk && (b = keptblk[t/64]) != nil)
+		keptblk[t/64] = b->next;
 	unlock(&blklk);
-	b = aligned_alloc(64, (sizeof *b + n + 63) & ~(usize)63);
-	if(b == nil)
+	if(b == nil && (b = aligned_alloc(64, t)) == nil)
 		return nil;
 	b->mapped = 0;
 	linkblk(b, n);
@@ -251,7 +275,12 @@ hostfree(void *p, usize n)
 	unlock(&blklk);
 	if(b->mapped)
 		munmap((uchar*)p - Pg, Pg + n);
-	else
+	else if(blksize(n) <= Keepblk){
+		lock(&blklk);
+		b->next = keptblk[blksize(n)/64];
+		keptblk[blksize(n)/64] = b;
+		unlock(&blklk);
+	}else
 		free(b);
 }
 
