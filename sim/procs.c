@@ -73,6 +73,10 @@ procfork(Ev *e, SProc **np)
 	strcpy(p->user, e->user);
 	p->parent = par != nil && par->alive ? par : nil;
 	p->depth = p->parent != nil ? p->parent->depth + 1 : 0;
+	if(p->parent != nil){
+		p->kidx = p->parent->kids.n;
+		vecpush(&p->parent->kids, p);
+	}
 	mapput(&sim.pids, p->pid, p);
 	p->pidx = sim.procs.n;
 	vecpush(&sim.procs, p);
@@ -93,15 +97,19 @@ procfork(Ev *e, SProc **np)
 void
 procexit(SProc *p)
 {
-	SProc *c;
+	SProc *c, *par;
 	int i;
 
-	for(i = 0; i < sim.procs.n; i++){
-		c = sim.procs.v[i];
-		if(c->parent == p){
-			c->parent = nil;
-			sim.tab[c->slot].parent = nil;
-		}
+	for(i = 0; i < p->kids.n; i++){
+		c = p->kids.v[i];
+		c->parent = nil;
+		sim.tab[c->slot].parent = nil;
+	}
+	vecfree(&p->kids);
+	if((par = p->parent) != nil){
+		c = par->kids.v[par->kids.n-1];
+		c->kidx = p->kidx;
+		vecdel(&par->kids, p->kidx);
 	}
 	p->alive = 0;
 	p->attached = 0;

@@ -91,6 +91,7 @@ freeproc(void *v)
 	SProc *p;
 
 	p = v;
+	vecfree(&p->kids);
 	vecfree(&p->owned);
 	vecfree(&p->held);
 	burn(p->res, p->capres * sizeof p->res[0]);

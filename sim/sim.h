@@ -201,6 +201,8 @@ struct SProc {
 	long	nalloc;
 	int	enc, wipe, audit;
 	uvlong	lastid;		/* the newest id of its allocations */
+	Vec	kids;		/* SProc* whose parent it is */
+	int	kidx;		/* its place in its parent's kids */
 	Vec	owned;		/* SAlloc* it owns */
 	Vec	held;		/* SAlloc* it holds a grant on */
 	Residue	*res;		/* samples of bytes it freed unwiped */
