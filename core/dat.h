@@ -142,6 +142,7 @@ struct Area {
 	int	budgetcur;	/* which of them getconf hands out (atomic) */
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
+	ulong	ppid;		/* pid of the host parent it had when attached, 0 if none (Plan 9's parentpid) */
 } __attribute__((aligned(64)));	/* two procs' areas never share a line */
 
 /* one cache line: a logging proc writes whole lines of its own block */

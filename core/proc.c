@@ -33,6 +33,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 {
 	Area *a, *pa;
 	Area tmpl;
+	Proc *pp;
 	int slot;
 
 	if(child == nil || child == parent || pb == nil)
@@ -67,6 +68,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	}
 	ATOMSTORE(&a->rd.base.proc, child);
 	ATOMSTORE(&a->rd.base.pid, procpid(child));
+	a->ppid = (pp = procparent(child)) != nil ? procpid(pp) : 0;
 	confdefaults(a, pa);
 	hostrand(a->key, sizeof a->key);
 	lock(&a->heldlk);
@@ -246,6 +248,7 @@ wipearea(Area *a)
 	a->slotbytes = 0;
 	ATOMSTORE(&a->hasempty, 0);	/* reclaim reads it without the lock */
 	a->nonce = 0;
+	a->ppid = 0;
 	a->idnext = a->idlim = 0;
 }
 
@@ -273,7 +276,15 @@ pebble_secure_detach(Proc *p)
 
 	wlock(&a->rd.lock);
 	pa = nil;
+	/*
+	 * The parent is the process p had when attached, as Plan 9's pexit
+	 * checks parentpid: a Proc structure the host has since given to
+	 * another process, in the parent's slot or any other, inherits
+	 * nothing.
+	 */
 	pp = procnowait(p) ? nil : procparent(p);
+	if(pp != nil && procpid(pp) != a->ppid)
+		pp = nil;
 	if(pp != nil && (pa = procarea(pp)) != nil){
 		wlock(&pa->rd.lock);
 		if(!mine(pa, pp)){	/* the parent exited: its slot's new proc inherits nothing */

@@ -220,6 +220,31 @@ class PebbleMachine(RuleBasedStateMachine):
             self.end("budget_set", self.m.budget_set(pp, min(a.used + room, self.m.max_budget)), got)
         self.exit_call(child)
 
+    @rule(parent=who, size=st.integers(1, 9000), same_slot=st.booleans())
+    def orphan(self, parent, size, same_slot):
+        """A child's parent exits and the host gives the parent's Proc structure to a
+        new process (a new pid, in the same slot or another); the child shares with
+        the newcomer and exits: the newcomer is not its parent and inherits nothing."""
+        live = self.attached()
+        if not live:
+            return
+        pp = live[parent % len(live)]
+        free = [s for s in range(self.nproc) if s not in self.m.areas]
+        if len(free) < 2:
+            return
+        self.pid += 1
+        child = HostProc(free[0], self.pid, pp.user, pp, False)
+        self.procs.append(child)
+        self.attach_call(pp, child)
+        self.alloc(child, size, M.READ | M.WRITE, False, True)
+        self.exit_call(pp)
+        self.pid += 1
+        pp.recycle(pp.slot if same_slot else free[1], self.pid, pp.user, None, False)
+        self.attach_call(None, pp)
+        for al in list(self.m.owned_by(child)):
+            self.share_call(child, pp, al.addr, M.READ)
+        self.exit_call(child)
+
     @rule(p=who, size=good_sizes, seed=pick)
     def dirty_reuse(self, p, size, seed):
         """auto_wipe off: a secret is written, freed unwiped, and the slot is handed out again."""

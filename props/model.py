@@ -89,6 +89,7 @@ class Area:
     peak: int = 0
     wiped: int = 0
     deferred: int = 0
+    ppid: int = 0           # the pid of the host parent it had when attached (Plan 9's parentpid)
 
     def charge(self, n):
         self.used += n
@@ -516,6 +517,7 @@ class Model:
         else:                       # the system defaults
             a = Area(child, child.pid, min(self.conf_budget, self.max_budget),
                      int(self.encryption != 0), 1, 1)
+        a.ppid = child.parent.pid if child.parent is not None else 0
         self.areas[child.slot] = a
         return OK
 
@@ -533,7 +535,11 @@ class Model:
             if p in al.grants:
                 self.logentry(al, REVOKE, p, al.size, peer=p.pid, perms=al.grants.pop(p), group=g)
         # what p's parent holds a grant on passes to it, in increasing id (docs/decisions.md), if it fits
+        # the parent is the process p had when attached: a Proc structure
+        # given since to another process (a new pid) inherits nothing
         parent = None if p.nowait else p.parent
+        if parent is not None and parent.pid != a.ppid:
+            parent = None
         pa = self.area(parent)
         if pa is not None:
             for al in sorted(self.owned_by(p), key=lambda al: al.ident):

@@ -198,6 +198,8 @@ actshare(SProc *p, Ev *e, int k)
 	q = nil;
 	if(p->parent != nil && rchance(&w.rw, w.p.shareup))
 		q = p->parent;
+	else if(p->parent == nil && p->pslot >= 0 && rchance(&w.rw, w.p.shareup))
+		q = sim.slot[p->pslot];	/* whoever took its parent's slot: not its parent */
 	else if(p->lastchild != 0 && rchance(&w.rw, 700))
 		q = findproc(p->lastchild);
 	if(q == nil || !q->alive)

@@ -2,8 +2,11 @@
  * The Plan 9 proc table, as the host keeps it: a fixed table of
  * conf.nproc slots, a free-slot stack, pids that count up and are
  * never reused.  rfork(RFPROC) takes a free slot; exit gives it back
- * and makes the proc's children orphans (their parent pointer is
- * cleared: a recycled Proc must not be mistaken for a parent).  This
+ * and makes the proc's children orphans.  As in Plan 9, an orphan's
+ * Proc.parent still points at the slot its parent had, whoever holds
+ * it now: the core must tell its parent from the slot's next tenant
+ * by pid (the parentpid it records at attach), and the workload
+ * shares with that tenant to see that it does.  This
  * is the host's side only; what the secure storage core does at
  * attach and detach is the rulebook's.
  */
@@ -73,6 +76,7 @@ procfork(Ev *e, SProc **np)
 	strcpy(p->user, e->user);
 	p->parent = par != nil && par->alive ? par : nil;
 	p->depth = p->parent != nil ? p->parent->depth + 1 : 0;
+	p->pslot = p->parent != nil ? p->parent->slot : -1;
 	if(p->parent != nil){
 		p->kidx = p->parent->kids.n;
 		vecpush(&p->parent->kids, p);
@@ -103,7 +107,6 @@ procexit(SProc *p)
 	for(i = 0; i < p->kids.n; i++){
 		c = p->kids.v[i];
 		c->parent = nil;
-		sim.tab[c->slot].parent = nil;
 	}
 	vecfree(&p->kids);
 	if((par = p->parent) != nil){

@@ -201,6 +201,7 @@ struct SProc {
 	long	nalloc;
 	int	enc, wipe, audit;
 	uvlong	lastid;		/* the newest id of its allocations */
+	int	pslot;		/* the slot its parent had, -1 if none: an orphan's stale Proc.parent points there */
 	Vec	kids;		/* SProc* whose parent it is */
 	int	kidx;		/* its place in its parent's kids */
 	Vec	owned;		/* SAlloc* it owns */

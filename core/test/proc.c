@@ -135,5 +135,29 @@ testproc(void)
 	FAILS(pebble_secure_stats(&old, &s), PEBBLE_ERR_NOTFOUND);
 	FAILS(pebble_secure_detach(&old), PEBBLE_ERR_NOTFOUND);
 	EQ(stats(kid).used_budget, 0);
+
+	/*
+	 * The parent exits and the host gives its Proc structure to a new
+	 * process, in the same slot or another: the child's grant to the
+	 * newcomer is an ordinary grant, and nothing passes to it at exit.
+	 */
+	for(extra = 0; extra < 2; extra++){
+		nw = attached(5, "glenda", nil);
+		kid = attached(6, "glenda", nw);
+		OK(pebble_secure_alloc_simple(kid, 200, (void**)&keep));
+		fill(keep, 200, 6);
+		OK(pebble_secure_detach(nw));
+		nw->pid = 2000 + extra;
+		nw->slot = 5 + 2*extra;	/* 5, then 7 */
+		OK(pebble_secure_attach(nil, nw));
+		OK(pebble_secure_share(kid, nw, keep, PEBBLE_READ));
+		OK(pebble_secure_detach(kid));
+		CHECK(iszero(keep, 200));
+		FAILS(pebble_secure_info(nw, keep, &info), PEBBLE_ERR_NOTFOUND);
+		s = stats(nw);
+		EQ(s.used_budget, 0);
+		EQ(s.num_allocations, 0);
+		OK(pebble_secure_detach(nw));
+	}
 	teardown();
 }
