@@ -200,14 +200,19 @@ hostturn(Ev *e)
 	SProc *p;
 
 	e->pid = 0;
-	if(sim.procs.n == 0 || (sim.procs.n < w.procs / 4 && rchance(&w.rf, 300))){
-		forkev(e, nil, rchance(&w.rf, 500) ? "eve" : "glenda");
-		return;
-	}
+	/*
+	 * Switching the subsystem back on comes first: while it is off no
+	 * fork attaches, the population dies out, and a driver that forked
+	 * first would fork for ever and never switch it on again.
+	 */
 	if(w.offuntil != 0 && w.now >= w.offuntil){
 		w.offuntil = 0;
 		e->op = Oenable;
 		e->n[0] = 1;
+		return;
+	}
+	if(sim.procs.n == 0 || (sim.procs.n < w.procs / 4 && rchance(&w.rf, 300))){
+		forkev(e, nil, rchance(&w.rf, 500) ? "eve" : "glenda");
 		return;
 	}
 	e->op = Ostats;
