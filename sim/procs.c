@@ -67,7 +67,7 @@ procfork(Ev *e, SProc **np)
 	if(sim.nfree == 0)
 		return -2;
 	par = e->peer != 0 ? findproc(e->peer) : nil;
-	p = emalloc(sizeof *p);
+	p = poolalloc(&sim.sprocs, sizeof *p);
 	p->pid = e->pid;
 	p->slot = sim.freeslot[--sim.nfree];
 	p->alive = 1;

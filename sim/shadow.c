@@ -50,15 +50,46 @@ chunklen(SAlloc *a, usize i)
 	return i + 1 < nchunks(a) ? Chunk : a->osize - i*Chunk;
 }
 
+/*
+ * Chunks are all Chunk bytes, so one given back serves any later
+ * write: kept on a list, zero (burnt where it was written), and
+ * taken again before calloc, whose search costs more than the write.
+ */
+static uchar*
+newchunk(void)
+{
+	uchar *c;
+
+	if((c = sim.freechunk) == nil)
+		return emalloc(Chunk);
+	sim.freechunk = *(uchar**)c;
+	*(uchar**)c = nil;
+	return c;
+}
+
 static void
 dropchunk(SAlloc *a, usize i)
 {
-	if(a->chunk[i] == nil)
+	uchar *c;
+
+	if((c = a->chunk[i]) == nil)
 		return;
-	burn(a->chunk[i], chunklen(a, i));
-	free(a->chunk[i]);
+	burn(c, chunklen(a, i));
+	*(uchar**)c = sim.freechunk;
+	sim.freechunk = c;
 	a->chunk[i] = nil;
 	sim.shadowbytes -= chunklen(a, i);
+}
+
+static void
+freechunks(void)
+{
+	uchar *c;
+
+	while((c = sim.freechunk) != nil){
+		sim.freechunk = *(uchar**)c;
+		free(c);
+	}
 }
 
 static void
@@ -82,7 +113,6 @@ freealloc(void *v)
 	a = v;
 	shadowfree(a);
 	free(a->g);
-	free(a);
 }
 
 static void
@@ -96,7 +126,6 @@ freeproc(void *v)
 	vecfree(&p->held);
 	burn(p->res, p->capres * sizeof p->res[0]);
 	free(p->res);
-	free(p);
 }
 
 void
@@ -104,6 +133,9 @@ simfree(void)
 {
 	mapeach(&sim.handles, freealloc);
 	mapeach(&sim.pids, freeproc);
+	poolfree(&sim.sallocs);
+	poolfree(&sim.sprocs);
+	freechunks();
 	mapfree(&sim.handles);
 	mapfree(&sim.pids);
 	vecfree(&sim.procs);
@@ -238,7 +270,7 @@ newalloc(uvlong h, SProc *p, uintptr ptr, usize size, int prot)
 {
 	SAlloc *a;
 
-	a = emalloc(sizeof *a);
+	a = poolalloc(&sim.sallocs, sizeof *a);
 	a->h = h;
 	a->ptr = a->org = ptr;
 	a->size = a->osize = size;
@@ -317,7 +349,7 @@ at(SAlloc *a, usize off, int make, usize *room)
 	if(a->chunk[i] == nil){
 		if(!make)
 			return nil;
-		a->chunk[i] = emalloc(chunklen(a, i));
+		a->chunk[i] = newchunk();
 		sim.shadowbytes += chunklen(a, i);
 	}
 	return a->chunk[i] + abs % Chunk;

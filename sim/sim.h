@@ -37,6 +37,7 @@ typedef struct Sim Sim;
 typedef struct Conf Conf;
 typedef struct Vec Vec;
 typedef struct Map Map;
+typedef struct Pool Pool;
 typedef struct Want Want;
 typedef struct Runopt Runopt;
 typedef struct Residue Residue;
@@ -227,6 +228,16 @@ enum {
 	Nbound,
 };
 
+/*
+ * Objects of one size that live until the run ends (dead procs and
+ * allocations stay findable): handed out from blocks, freed together.
+ */
+struct Pool {
+	uchar	*cur;		/* the block being handed out */
+	usize	left;		/* bytes left in it */
+	Vec	blocks;
+};
+
 /* the simulation: one per run or replay */
 struct Sim {
 	Conf	conf;
@@ -236,6 +247,9 @@ struct Sim {
 	int	nfree;
 	Map	pids;		/* pid -> SProc */
 	Map	handles;	/* handle -> SAlloc */
+	Pool	sprocs;		/* every SProc */
+	Pool	sallocs;	/* every SAlloc */
+	uchar	*freechunk;	/* shadow chunks given back, zero, linked through their first word */
 	Vec	procs;		/* live SProc */
 	Vec	live;		/* live SAlloc */
 	SAlloc	*root;		/* treap */
@@ -311,6 +325,8 @@ void	mapput(Map*, uvlong, void*);
 void*	mapget(Map*, uvlong);
 void	mapeach(Map*, void(*)(void*));
 void	mapfree(Map*);
+void*	poolalloc(Pool*, usize);
+void	poolfree(Pool*);
 void*	emalloc(usize);
 void*	erealloc(void*, usize);
 uvlong	mix64(uvlong);

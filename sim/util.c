@@ -140,6 +140,37 @@ mapget(Map *m, uvlong k)
 	return nil;
 }
 
+enum { Poolblock = 64<<10 };
+
+/* n zeroed bytes, 16-aligned, that live until poolfree */
+void*
+poolalloc(Pool *p, usize n)
+{
+	void *v;
+
+	n = (n + 15) & ~(usize)15;
+	if(n > p->left){
+		p->cur = emalloc(n > Poolblock ? n : Poolblock);
+		p->left = n > Poolblock ? n : Poolblock;
+		vecpush(&p->blocks, p->cur);
+	}
+	v = p->cur;
+	p->cur += n;
+	p->left -= n;
+	return v;
+}
+
+void
+poolfree(Pool *p)
+{
+	int i;
+
+	for(i = 0; i < p->blocks.n; i++)
+		free(p->blocks.v[i]);
+	vecfree(&p->blocks);
+	memset(p, 0, sizeof *p);
+}
+
 /* fn on every value once: a hashed key that d also holds is d's */
 void
 mapeach(Map *m, void (*fn)(void*))
