@@ -175,27 +175,51 @@ inherit(Area *a, Area *pa, Proc *p)
 	}
 }
 
+/*
+ * The slots of s in use, from freemap word w: only their records are
+ * looked at, so an exit costs what the proc holds, not what its runs
+ * could hold.  A large span's one slot is always in use.
+ */
+static uvlong
+takenslots(Span *s, uint w, uint nslot)
+{
+	uvlong m;
+
+	if(s->kind == Slarge)
+		return 1;
+	m = ~s->freemap[w];
+	if(w == (nslot-1)/64 && nslot%64 != 0)
+		m &= (1ULL << nslot%64) - 1;
+	return m;
+}
+
 /* wipe and free what does not pass to the parent */
 static void
 freeall(Area *a, Proc *p)
 {
 	Span *s, *n;
-	uint i, nslot;
+	uvlong m;
+	uint i, w, nslot;
 
 	/*
 	 * Freeing a run's last slot may give the run back to the heap,
-	 * where another proc may take it and rewrite it at once: nslot is
-	 * read before, and nothing of s after it is gone.
+	 * where another proc may take it and rewrite it at once: nslot and
+	 * each freemap word are read before, and nothing of s after it is
+	 * gone.
 	 */
 	for(s = a->spans; s != nil; s = n){
 		n = s->anext;
 		nslot = s->nslot;
-		for(i = 0; i < nslot; i++)
-			if((s->rec[i].word & (Flive|Finherit)) == Flive){
+		for(w = 0; w < (nslot+63)/64; w++)
+			for(m = takenslots(s, w, nslot); m != 0; m &= m-1){
+				i = w*64 + __builtin_ctzll(m);
+				if((s->rec[i].word & (Flive|Finherit)) != Flive)
+					continue;
 				dofree(a, s, i, p, PEBBLE_AUDIT_EXIT, 1);
 				if(spanarea(s) != a)
-					break;
+					goto next;
 			}
+	next:;
 	}
 }
 

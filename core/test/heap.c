@@ -155,13 +155,30 @@ cipher(void)
 		0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90,
 		0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86, 0xbd, 0x28,
 	};
-	uchar key[32], buf[80], back[80];
-	int i;
+	/* and of the second block */
+	static uchar want1[8] = { 0x9f, 0x07, 0xe7, 0xbe, 0x55, 0x51, 0x38, 0x7a };
+	uchar key[32], buf[80], back[80], big[700], one[700];
+	uvlong ctr;
+	int i, j;
 
 	memset(key, 0, sizeof key);
 	memset(buf, 0, sizeof buf);
 	chacha20(buf, buf, sizeof buf, key, 0, 0);
 	CHECK(memcmp(buf, want, sizeof want) == 0);
+	CHECK(memcmp(buf+64, want1, sizeof want1) == 0);
+
+	/* four blocks at a time or one: the same stream, across the counter's low word carrying */
+	for(i = 0; i < 32; i++)
+		key[i] = 7*i + 1;
+	for(j = 0; j < 2; j++){
+		ctr = j == 0 ? 5 : 0xFFFFFFFEULL;
+		fill(big, sizeof big, 8);
+		fill(one, sizeof one, 8);
+		chacha20(big, big, sizeof big, key, 0x0123456789ABCDEFULL, ctr);
+		for(i = 0; i < (int)sizeof one; i += 64)
+			chacha20(one+i, one+i, sizeof one - i < 64 ? sizeof one - i : 64, key, 0x0123456789ABCDEFULL, ctr + i/64);
+		CHECK(memcmp(big, one, sizeof big) == 0);
+	}
 	for(i = 0; i < 32; i++)
 		key[i] = i;
 	fill(buf, sizeof buf, 3);
