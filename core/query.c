@@ -7,6 +7,11 @@
 #include "dat.h"
 #include "fns.h"
 
+/*
+ * A detach takes effect, for everyone else, when it marks its area
+ * dying: from then on calls naming the proc are NOTFOUND, so its grants
+ * are no longer counted, though it drops them one by one after.
+ */
 static int
 ngrants(Span *s, uint i)
 {
@@ -15,7 +20,7 @@ ngrants(Span *s, uint i)
 
 	n = 0;
 	for(g = s->grants; g != nil; g = g->next)
-		if(g->idx == (int)i)
+		if(g->idx == (int)i && ATOMLOAD(&g->holder->state) == Alive)
 			n++;
 	return n;
 }

@@ -184,9 +184,49 @@ testown(void)
 	untouched();
 }
 
+/*
+ * A detach stopped after it marked its area dying, before it dropped
+ * the grants it holds: the proc is gone for every other call, so a
+ * revoke naming it is NOTFOUND and info no longer counts its grant.
+ */
+static void
+midexit(void *arg)
+{
+	SecureAllocation info;
+
+	if(++*(int*)arg < 3){	/* the detach's third lock: past marking dying */
+		detlockhook(midexit, arg);
+		return;
+	}
+	EQ(pebble_secure_revoke(owner, gone, ownmem), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_info(owner, ownmem, &info));
+	EQ(info.ngrants, 0);
+	EQ(pebble_secure_check(gone, ownmem, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	EQ(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+}
+
+static void
+testdying(void)
+{
+	SecureAllocation info;
+	int n;
+
+	world(0);
+	OK(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ));
+	n = 0;
+	detlockhook(midexit, &n);
+	OK(pebble_secure_detach(gone));
+	EQ(n, 3);
+	OK(pebble_secure_info(owner, ownmem, &info));
+	EQ(info.ngrants, 0);
+	OK(pebble_secure_detach(owner));
+	teardown();
+}
+
 void
 testrace(void)
 {
+	testdying();
 	testshare1();
 	testsharer();
 	testrevoke1();
