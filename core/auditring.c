@@ -245,10 +245,17 @@ auditrenew(Aslot *a)
 			return 0;
 		a->seq0 = (c*l->nblk + b) * l->blk;
 	}
+	/*
+	 * A large ring's reused block is counted dropped when taken, but its
+	 * old entries go one by one as the slot writes over them: until then
+	 * the statistics take the unwritten rest off (auditcount).  Stored in
+	 * this order, a reader that sees reused sees the count and the end.
+	 */
 	if(drop)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);
 	a->start = a->n;
-	a->end = a->n + l->blk;
+	ATOMSTORE(&a->end, a->n + l->blk);
+	ATOMSTORE(&a->reused, drop && l->blk > 1);
 	a->ent = &l->ring[b * l->blk];
 	for(k = 0; k < Apre && k < l->blk; k++)
 		__builtin_prefetch(a->ent+k, 1);
@@ -262,17 +269,20 @@ auditslotcount(int i)
 	return ATOMLOAD(&pb->audit.slot[i].n) + ATOMLOAD(&pb->audit.slot[i].nolog);
 }
 
-/* what the system statistics report: entries logged, and dropped when the ring wrapped */
+/* what the system statistics report: entries logged, and those overwritten (or never kept) */
 uvlong
 auditcount(uvlong *dropped)
 {
 	uvlong n, d;
+	Aslot *a;
 	int i;
 
 	n = d = 0;
 	for(i = 0; i < pb->conf.nproc; i++){
+		a = &pb->audit.slot[i];
 		n += auditslotcount(i);
-		d += ATOMLOAD(&pb->audit.slot[i].dropped);
+		d -= ATOMLOAD(&a->reused) ? ATOMLOAD(&a->end) - ATOMLOAD(&a->n) : 0;
+		d += ATOMLOAD(&a->dropped);
 	}
 	if(dropped != nil)
 		*dropped = d;

@@ -177,6 +177,7 @@ struct Aslot {
 	long	head;		/* -1 if none (atomic: looked at without the lock) */
 	long	tail;
 	int	holder;		/* it has taken a block, and is counted in Auditlog.holders */
+	int	reused;		/* its block held older entries when taken: end-n of them are still there (atomic) */
 } __attribute__((aligned(64)));
 
 /*

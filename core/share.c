@@ -155,8 +155,14 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 
 	if(source == nil || target == nil || ptr == nil || source == target || badperm(perms) || pb == nil)
 		return PEBBLE_ERR_INVALID;
-	if(!pebble_secure_enabled)
+	if(!pebble_secure_enabled){
+		/* a refusal naming a live allocation: DENIED in its log */
+		if(lockowner((uintptr)ptr, 1, 0, &a, &s, &i)){
+			auditdenied(s, i, source, PEBBLE_ERR_PERM);
+			runlock(&a->rd.lock);
+		}
 		return PEBBLE_ERR_PERM;
+	}
 	if((c = procarea(source)) == nil || (t = procarea(target)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	g = metaalloc(sizeof *g);	/* before any lock: the host may sleep for it */

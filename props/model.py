@@ -333,11 +333,11 @@ class Model:
         """refused: the host had no memory for a new grant (NOMEM)."""
         if src is None or tgt is None or ptr == 0 or src is tgt or badperm(perms):
             return INVALID
-        if not self.enabled:
-            return PERM
+        al = self.allocs.get(ptr)
+        if not self.enabled:            # a refusal naming a live allocation is logged
+            return self.deny(al, src, PERM) if al is not None else PERM
         if self.area(src) is None or self.area(tgt) is None:
             return NOTFOUND
-        al = self.allocs.get(ptr)
         if al is None:
             return NOTFOUND
         if al.owner is not src or perms & ~al.prot or (src.user != EVE and src.user != tgt.user):

@@ -199,8 +199,8 @@ ruleshare(int op, SProc *p, SProc *q, int same, uintptr v, int perms)
 
 	if(same || (op == Oshare && badperm(perms)))
 		return wantres(INVALID);
-	if(op == Oshare && !sim.enabled)
-		return wantres(PERM);
+	if(op == Oshare && !sim.enabled)	/* a refusal naming a live allocation is logged */
+		return (t = allocat(v)) != nil ? denied(PERM, t) : wantres(PERM);
 	if(!attached(p) || !attached(q) || (t = allocat(v)) == nil)
 		return wantres(NOTFOUND);
 	if(t->owner != p || (perms & ~t->prot) != 0

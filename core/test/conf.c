@@ -151,6 +151,9 @@ testswitch(void)
 	FAILS(pebble_secure_alloc_simple(a, 1, (void**)&q), PEBBLE_ERR_PERM);
 	FAILS(pebble_secure_alloc(a, 1, (void**)&q, PEBBLE_READ), PEBBLE_ERR_PERM);
 	FAILS(pebble_secure_share(a, b, q, PEBBLE_READ), PEBBLE_ERR_PERM);
+	EQ(pebble_secure_audit(a, q, ae, 4), 2);	/* ALLOC, and the refused share names q: DENIED */
+	EQ(ae[1].operation, PEBBLE_AUDIT_DENIED);
+	EQ(ae[1].result, PEBBLE_ERR_PERM);
 	FAILS(pebble_secure_attach(a, mkproc(2, "glenda", a, 0)), PEBBLE_ERR_PERM);
 	FAILS(pebble_secure_attach(nil, mkproc(2, "glenda", nil, 0)), PEBBLE_ERR_PERM);
 	FAILS(pebble_secure_budget_set(a, 10), PEBBLE_ERR_PERM);
