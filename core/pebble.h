@@ -10,15 +10,14 @@
 
 #include "host.h"
 
-enum {
-	PEBBLE_ERR_OK		= 0,
-	PEBBLE_ERR_NOMEM	= -1,	/* the secure heap, or host metadata */
-	PEBBLE_ERR_PERM		= -2,
-	PEBBLE_ERR_NOTFOUND	= -3,
-	PEBBLE_ERR_INVALID	= -4,
-	PEBBLE_ERR_BUDGET	= -5,	/* this proc's budget */
-	PEBBLE_ERR_BUSY		= -6,
-};
+/* macros, as the seed has them, so that #ifdef PEBBLE_ERR_OK works */
+#define	PEBBLE_ERR_OK		0
+#define	PEBBLE_ERR_NOMEM	(-1)	/* the secure heap, or host metadata */
+#define	PEBBLE_ERR_PERM		(-2)
+#define	PEBBLE_ERR_NOTFOUND	(-3)
+#define	PEBBLE_ERR_INVALID	(-4)
+#define	PEBBLE_ERR_BUDGET	(-5)	/* this proc's budget */
+#define	PEBBLE_ERR_BUSY		(-6)
 
 /* Plan 9's AREAD, AWRITE, AEXEC */
 enum {
