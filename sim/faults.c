@@ -138,9 +138,11 @@ failmalloc(Ev *e, SProc *p)
  * A metadata failure where a failed allocation has most to undo: the
  * first audited allocation into memory the proc got while its own
  * auditing was off, with a wipe still owed there.  The proc turns its
- * audit off, allocates and frees with auto_wipe off, turns its audit
- * back on, and allocates the same size again as the host's next
- * metadata allocation fails; then its settings are put back.
+ * audit off, allocates, writes and frees with auto_wipe off (written,
+ * so that the owed wipe has bytes to wipe: a failed call that wiped
+ * them early would change the arena), turns its audit back on, and
+ * allocates the same size again as the host's next metadata
+ * allocation fails; then its settings are put back.
  */
 static void
 owedfail(Ev *e, SProc *p)
@@ -155,6 +157,10 @@ owedfail(Ev *e, SProc *p)
 	strcpy(e->val, "0");
 	h = pendalloc(p, sz)->h;
 	pendconf(p, PEBBLE_CONF_AUTOWIPE, 0);
+	f = pendfor(p, Owrite);
+	f->h = h;
+	f->n[0] = 0;
+	f->n[1] = sz;
 	f = pendfor(p, Ofree);
 	f->h = h;
 	pendconf(p, PEBBLE_CONF_AUDIT, 1);
