@@ -221,6 +221,7 @@ replay(char *file, Ev *evs, int nev, Conf *c, usize maxmem, int lenient, int jso
 	if((r = coreinit(c, maxmem)) < 0)
 		return r == -2 ? Xparse : Xusage;
 	sim.lenient = lenient;
+	crashreplay(file, nil, quiet, json);
 	for(i = 0; i < nev && !sim.fail; i++){
 		execev(&evs[i]);
 		if(!quiet)
@@ -229,6 +230,7 @@ replay(char *file, Ev *evs, int nev, Conf *c, usize maxmem, int lenient, int jso
 	if(!sim.fail)
 		checkfull(1);
 	coredone();
+	crashdone();
 	if(!quiet)
 		progressdone();
 	fail = sim.fail;
@@ -285,6 +287,7 @@ simrun(Runopt *o)
 	wlsetup(o, &c, out);
 	if(coreinit(&c, o->maxmem) < 0)
 		return Xusage;
+	crashrun(o, &c, o->crashing);
 	if(o->rec != nil){
 		fmthdr(o->rec, &c);
 		fprintf(o->rec, "# recorded by ");
@@ -307,6 +310,7 @@ simrun(Runopt *o)
 	if(!sim.fail && o->stopat == 0)
 		checkfull(1);
 	coredone();
+	crashdone();
 	if(!o->quiet)
 		progressdone();
 	fail = sim.fail;

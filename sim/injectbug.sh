@@ -5,14 +5,25 @@
 # build/mut/, runs seeds until the checker fires, and shrinks the trace
 # it wrote; the reproduce line the failing run printed must give the
 # same output byte for byte.  The real core is untouched.
+# MUTANT=crash plants a crash instead: every wipe stores through nil,
+# so the run dies of SIGSEGV, pebblesim reports it (CRASHED seed N event
+# E) and records its trace up to the crashing event, which the shrinker
+# cuts to the few events that still crash.
 # Usage: sh sim/injectbug.sh (NOSHRINK=1: stop before shrinking)
 set -e
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r core "$tmp/core"
-grep -q 'revokeall(a, s, i);' "$tmp/core/alloc.c" || { echo "injectbug: the line to mutate is gone from core/alloc.c" >&2; exit 1; }
-sed -i 's|revokeall(a, s, i);|(void)by;	/* MUTANT: grants outlive the free */|' "$tmp/core/alloc.c"
+case ${MUTANT:-grant} in
+grant)	line='revokeall(a, s, i);'
+	with='(void)by;	/* MUTANT: grants outlive the free */';;
+crash)	line='return memop(p, ptr, size, Owipe);'
+	with='*(volatile char*)0 = 0; return 0;	/* MUTANT: wipe crashes */';;
+*)	echo "injectbug: MUTANT is grant or crash" >&2; exit 1;;
+esac
+grep -qF "$line" "$tmp/core/alloc.c" || { echo "injectbug: the line to mutate is gone from core/alloc.c" >&2; exit 1; }
+sed -i "s|$line|$with|" "$tmp/core/alloc.c"
 echo "injectbug: the mutant:"
 grep -n MUTANT "$tmp/core/alloc.c"
 rm -rf build/mut
@@ -40,7 +51,7 @@ while [ $s -le 100 ]; do
 	break
 done
 [ -s build/mut/bug.trace ] || { echo "injectbug: the checker never fired (seeds 1-100)" >&2; exit 1; }
-grep -A1 "CHECK FAILED" build/mut/run.out
+grep -A1 -E "CHECK FAILED|CRASHED" build/mut/run.out
 # the reproduce line it printed gives the same failure, byte for byte
 line=$(sed -n 's/^reproduce: pebblesim //p' build/mut/run.out)
 [ -n "$line" ] || { echo "injectbug: the failing run printed no reproduce line" >&2; exit 1; }
@@ -53,6 +64,6 @@ build/mut/pebblesim shrink build/mut/bug.trace -o build/mut/bug.min.trace
 echo "injectbug: the minimal trace:"
 cat build/mut/bug.min.trace
 echo "injectbug: replayed against the mutant:"
-build/mut/pebblesim replay build/mut/bug.min.trace 2>/dev/null | grep -A1 CHECK || true
+build/mut/pebblesim replay build/mut/bug.min.trace 2>/dev/null | grep -A1 -E "CHECK|CRASHED" || true
 echo "injectbug: replayed against the real core:"
 build/pebblesim replay build/mut/bug.min.trace 2>/dev/null | grep -A1 -E "divergence|CHECK" || echo "(clean)"

@@ -64,6 +64,8 @@ parse(int argc, char **argv, Args *a)
 			a->o.json = 1;
 		else if(strcmp(s, "--quiet") == 0)
 			a->o.quiet = 1;
+		else if(strcmp(s, "--crashed") == 0)	/* internal: crash.c's re-run */
+			a->o.crashing = 1;
 		else if(s[0] != '-'){
 			if(a->file != nil)
 				usage();
@@ -213,6 +215,7 @@ main(int argc, char **argv)
 		usage();
 	parse(argc-2, argv+2, &a);
 	setvbuf(stdout, nil, _IOFBF, 1<<16);
+	crashcatch();
 	if(strcmp(argv[1], "run") == 0 || strcmp(argv[1], "record") == 0){
 		if(!a.seedset)
 			usage();
@@ -225,10 +228,18 @@ main(int argc, char **argv)
 				return Xusage;
 			}
 			a.o.rec = f;
+			if(a.o.crashing){
+				a.o.quiet = 1;
+				a.o.failtrace = a.out;
+			}
 		}
 		r = simrun(&a.o);
 		if(f != nil)
 			fclose(f);
+		if(a.o.crashing){
+			fprintf(stderr, "pebblesim: the run again did not crash: the simulation is not deterministic\n");
+			return Xcheck;
+		}
 		return r;
 	}
 	if(strcmp(argv[1], "replay") == 0)

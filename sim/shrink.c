@@ -41,6 +41,7 @@ status(char *k, FILE *out)
 		if(coreinit(&conf, 0) < 0)
 			_exit(Xusage);
 		sim.lenient = 1;
+		crashreplay(nil, out, 1, 0);
 		if(out != nil)
 			fmthdr(out, &conf);
 		for(i = 0; i < nev && !sim.fail; i++){

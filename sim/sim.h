@@ -17,6 +17,7 @@
  *	check.c, scan.c		the checks: per event, and the periodic scans
  *	cover.c			the coverage report: calls x results, checks, boundaries
  *	fail.c			the failure record and the reproduce line
+ *	crash.c			a crash's report, and its trace
  *	trace.c, shrink.c	traces as text; delta debugging
  *	names.c, rng.c, util.c	names of things, random streams, containers
  */
@@ -400,6 +401,12 @@ void	report(FILE*, char *file);
 void	reproduce(FILE*, Runopt*, Conf*);
 void	failtrace(Runopt*);
 
+/* crash.c */
+void	crashcatch(void);
+void	crashrun(Runopt*, Conf*, int crashing);
+void	crashreplay(char *file, FILE *rec, int quiet, int json);
+void	crashdone(void);
+
 /* trace.c, tracefmt.c */
 extern char	*argspec[Nop];
 int	isname(char*, int max);
@@ -430,6 +437,7 @@ struct Runopt {
 	FILE	*rec;		/* record events here */
 	uvlong	stopat;		/* stop after this many events (re-run for a failing trace) */
 	char	*failtrace;	/* where to write a failing trace */
+	int	crashing;	/* the re-run of a run that crashed: record it up to the crash */
 };
 enum { Defmaxmem = 1ULL<<30 };
 int	simrun(Runopt*);

@@ -9,7 +9,8 @@
 #   5. replay costs memory in proportion to what a trace does, and
 #      --max-memory refuses what cannot fit (exit 2);
 #   6. a planted core bug is caught, and the reproduce line it prints
-#      gives the same failure byte for byte (sim/injectbug.sh);
+#      gives the same failure byte for byte (sim/injectbug.sh); a planted
+#      crash is reported, traced and shrunk to the events that crash;
 #   7. the sweeps: 200 seeds of the named profiles and 200 swarm seeds,
 #      every fault on, 20,000 events each (SIMDEEP=1: 100,000), and
 #      together they reach every reachable (call, result) cell.
@@ -66,6 +67,18 @@ sh sim/memtest.sh $sim || fail "replay memory"
 echo "simtest: a planted bug and its reproduce line"
 NOSHRINK=1 sh sim/injectbug.sh > $tmp/inj 2>&1 || { tail -20 $tmp/inj; fail "injectbug"; }
 grep "reproduce line" $tmp/inj
+
+echo "simtest: a planted crash: reported, its trace written, shrunk, and the shrunk trace crashes"
+MUTANT=crash sh sim/injectbug.sh > $tmp/crash 2>&1 || { tail -20 $tmp/crash; fail "injectbug crash"; }
+grep -q "^CRASHED seed [0-9]* event [0-9]*: signal 11" $tmp/crash || fail "the crash was not reported"
+grep -q "reproduce line.*byte for byte" $tmp/crash || fail "the crash's reproduce line"
+n=$(grep -c '^[0-9]' build/mut/bug.min.trace)
+[ "$n" -le 4 ] || fail "the crash's trace shrank to $n events, not to its fork, alloc and wipe"
+tail -1 build/mut/bug.min.trace | grep -q ' wipe #[0-9]* [0-9]*$' || fail "the crashing wipe is not the shrunk trace's last line"
+st=0; build/mut/pebblesim replay build/mut/bug.min.trace > /dev/null 2>&1 || st=$?
+[ $st = 139 ] || fail "the shrunk crash trace replays with exit $st, not SIGSEGV"
+$sim replay build/mut/bug.min.trace > /dev/null 2>&1 || fail "the shrunk crash trace does not replay clean on the real core"
+echo "simtest: crash shrunk to $n events"
 
 ev=20000
 [ "${SIMDEEP:-0}" = 1 ] && ev=100000
