@@ -28,9 +28,10 @@
 
 enum {
 	NP	= 8,		/* proc slots */
-	NA	= 48,		/* allocations remembered */
-	AUDIT	= 64,		/* ring entries */
 	MAXOPS	= 256,
+	NA	= MAXOPS,	/* room for every allocation one input can make */
+	KEEP	= 48,		/* past this, a dead one is dropped for a new one */
+	AUDIT	= 64,		/* ring entries */
 };
 
 typedef struct Al Al;
@@ -335,12 +336,20 @@ record(void *p, usize n, Proc *o, int prot)
 	Al *a;
 	usize i;
 
-	if(nal == NA){
-		/* drop a dead one, or the oldest live one from the table only */
-		for(i = 0; i < NA && al[i].live; i++)
+	/*
+	 * Stale pointers are worth keeping, but not so many that ptr()
+	 * seldom names a live allocation.  A live one is never dropped:
+	 * a later call could reach it through a neighbour's pointer
+	 * (a->p + 4096) and its success would look like a core bug.
+	 */
+	if(nal >= KEEP){
+		for(i = 0; i < (usize)nal && al[i].live; i++)
 			;
-		forget(i < NA ? i : 0);
+		if(i < (usize)nal)
+			forget(i);
 	}
+	if(nal == NA)
+		abort();	/* one allocation per op at most */
 	a = &al[nal++];
 	memset(a, 0, sizeof *a);
 	a->p = p;
