@@ -199,6 +199,7 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 	}else{
 		if(g == nil){
 			unlock(&t->heldlk);
+			auditdenied(s, i, source, PEBBLE_ERR_NOMEM);
 			wunlock(&a->rd.lock);
 			return PEBBLE_ERR_NOMEM;
 		}

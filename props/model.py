@@ -343,7 +343,7 @@ class Model:
         if al.owner is not src or perms & ~al.prot or (src.user != EVE and src.user != tgt.user):
             return self.deny(al, src, PERM)
         if tgt not in al.grants and refused:
-            return NOMEM
+            return self.deny(al, src, NOMEM)
         al.grants[tgt] = perms          # sharing again replaces the grant
         self.logentry(al, SHARE, src, al.size, peer=tgt.pid, perms=perms)
         return OK

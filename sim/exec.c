@@ -70,7 +70,7 @@ compare(Ev *e, vlong got, Want *w)
 {
 	want(e, got, w);
 	guarded(e, got);
-	if(got == w->r && w->denied)
+	if((got == w->r && w->denied) || (got == w->alt && got != w->r && w->altdenied))
 		auditexp(w->t, 1);
 	return got == OK && w->r == OK;
 }

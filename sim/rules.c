@@ -210,8 +210,10 @@ ruleshare(int op, SProc *p, SProc *q, int same, uintptr v, int perms)
 		return wantres(NOTFOUND);
 	w = wantres(OK);
 	w.t = t;
-	if(op == Oshare && sim.failarmed && !hasgrant(t, q))
-		w.alt = NOMEM;	/* a new grant takes metadata */
+	if(op == Oshare && sim.failarmed && !hasgrant(t, q)){
+		w.alt = NOMEM;	/* a new grant takes metadata; the refusal names t */
+		w.altdenied = 1;
+	}
 	return w;
 }
 

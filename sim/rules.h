@@ -12,6 +12,7 @@ struct Want {
 	vlong	alt;		/* another result the rules allow (heap or metadata NOMEM), or r */
 	SAlloc	*t;		/* the allocation it acts on */
 	int	denied;		/* a refusal naming t: a DENIED entry if t is audited */
+	int	altdenied;	/* so is alt, when it is not r */
 	int	have;		/* the caller's permissions on t */
 	usize	n;		/* the size it acts on, resolved */
 	usize	v;		/* a parsed value */

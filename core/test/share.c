@@ -7,6 +7,7 @@ testshare(void)
 	Proc *a, *b, *c, *bob, *eve, *stranger;
 	uchar *p, *ro;
 	SecureAllocation info;
+	SecureAuditEntry e[16];
 
 	setup(1<<20, 1<<16);
 	a = attached(0, "glenda", nil);
@@ -33,6 +34,12 @@ testshare(void)
 	FAILS(pebble_secure_share(a, bob, p, PEBBLE_READ), PEBBLE_ERR_PERM);	/* across users */
 	detfailmalloc(1);
 	FAILS(pebble_secure_share(a, b, p, PEBBLE_READ), PEBBLE_ERR_NOMEM);
+	/* the refusal names p: logged as DENIED with its code, after the PERMs above */
+	EQ(pebble_secure_audit(a, p, e, nelem(e)), 5);	/* ALLOC, 3 PERM, NOMEM */
+	EQ(e[4].operation, PEBBLE_AUDIT_DENIED);
+	EQ(e[4].result, PEBBLE_ERR_NOMEM);
+	EQ(e[4].pid, a->pid);
+	EQ(e[3].result, PEBBLE_ERR_PERM);
 
 	OK(pebble_secure_share(a, b, p, PEBBLE_READ));
 	EQ(stats(a).used_budget, 128);	/* grants cost nothing */
