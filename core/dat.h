@@ -48,7 +48,8 @@ enum {
 enum {
 	Aidle	= 0,
 	Alive,
-	Adying,
+	Aclosing,	/* alive to every call, but its exit has begun: no new grants to it */
+	Adying,		/* gone; only seen by a call that waits for its detach to end */
 };
 
 /* Rec.word: the id in the low bits, flags above */
@@ -143,6 +144,9 @@ struct Area {
 	uchar	key[32];	/* pager's, from host entropy */
 	uvlong	nonce;
 	ulong	ppid;		/* pid of the host parent it had when attached, 0 if none (Plan 9's parentpid) */
+	Area	*locker;	/* the exiting area holding this one's write lock in its lock set (proc.c) */
+	Area	*locknext;	/* the next area in that set, under this one's lock */
+	Area	*lockset;	/* the set this area's exit holds, while it holds it */
 } __attribute__((aligned(64)));	/* two procs' areas never share a line */
 
 /* one cache line: a logging proc writes whole lines of its own block */

@@ -48,6 +48,7 @@ void	heldout(Area*, Grant*);
 void	revokeall(Area*, Span*, uint);
 int	mayaccess(Area*, Area*, Span*, uint, int);
 void	setmapbit(Area*, int, int);
+int	testmapbit(Area*, int);
 void	fixmapbit(Area*, Area*);
 
 /* auditring.c */
@@ -150,6 +151,13 @@ prefetchmeta(uintptr v)
 	}
 }
 
+/* an area whose proc every call still sees: one whose exit has only begun is alive */
+static inline int
+alive(int state)
+{
+	return state == Alive || state == Aclosing;
+}
+
 /*
  * A proc's area is the one in its slot, if it was attached for this
  * very proc: a Proc is recycled, its pid is not.
@@ -164,7 +172,7 @@ procarea(Proc *p)
 	if(s < 0 || s >= pb->conf.nproc)
 		return nil;
 	a = &pb->areas[s];
-	if(ATOMLOAD(&a->state) != Alive || ATOMLOAD(&a->rd.base.proc) != p || ATOMLOAD(&a->rd.base.pid) != procpid(p))
+	if(!alive(ATOMLOAD(&a->state)) || ATOMLOAD(&a->rd.base.proc) != p || ATOMLOAD(&a->rd.base.pid) != procpid(p))
 		return nil;
 	return a;
 }
@@ -188,7 +196,7 @@ isproc(Area *a, Proc *p)
 static inline int
 mine(Area *a, Proc *p)
 {
-	return a->state == Alive && isproc(a, p);
+	return alive(a->state) && isproc(a, p);
 }
 
 static inline Area*

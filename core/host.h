@@ -47,6 +47,7 @@ void	runlock(RWLock*);
 void	wlock(RWLock*);
 void	wunlock(RWLock*);
 int	canwlock(RWLock*);
+void	yield(void);		/* give the processor away: waiting for another's exit */
 
 /* Proc identity */
 int	procslot(Proc*);	/* index in the proc table, 0..nproc-1 */

@@ -134,7 +134,7 @@ evictable(Area *a, Span *s, ulong pg)
 	uintptr v;
 
 	v = (uintptr)pb->arena + ((uintptr)pg << PGSHIFT);
-	return a->state == Alive && a->rd.encrypted && spanarea(s) == a
+	return alive(a->state) && a->rd.encrypted && spanarea(s) == a
 		&& s->kind != Sfree && v >= s->base && v < s->base + (s->npage << PGSHIFT)
 		&& !ATOMLOAD(&pb->pager.out[pg]) && ATOMLOAD(&pb->pager.pin[pg]) == 0;
 }

@@ -11,9 +11,18 @@
  * now (counted in its total_wiped, and so in the system's), and the
  * area itself is wiped.
  *
- * Detach takes locks child first, then parent; nothing takes them the
- * other way round, and a parent's own exit holds only its own lock
- * while it waits for its parent's, so the chain cannot close.
+ * An exit is one atomic step for every other call (DESIGN.md,
+ * Threads): no call sees the proc gone while its memory, its grants or
+ * its heir's inheritance are still as they were.  So detach first
+ * closes the area (alive to every call, but no new grant may land on
+ * it), then write-locks its lock set: the area, its parent's, and every
+ * area whose memory it holds grants on.  Only with all of them held
+ * does anything change, and the proc is gone for a call only once it
+ * can see nothing of the exit half done.  The set is taken with
+ * try-locks after a blocking lock of the area itself (holding nothing
+ * else); after a few refusals it is taken in slot order, blocking, as
+ * every holder of more than one area lock takes them.  Either way no
+ * wait can close a cycle.
  */
 #include "pebble.h"
 #include "dat.h"
@@ -34,6 +43,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	Area *a, *pa;
 	Area tmpl;
 	Proc *pp;
+	ulong ppid;
 	int slot;
 
 	if(child == nil || child == parent || pb == nil)
@@ -57,9 +67,19 @@ pebble_secure_attach(Proc *parent, Proc *child)
 		tmpl.rd.encrypted = pa->rd.encrypted;
 		tmpl.rd.wipe_on_free = pa->rd.wipe_on_free;
 		tmpl.audit = pa->audit;
+		tmpl.rd.base.pid = pa->rd.base.pid;
 		runlock(&pa->rd.lock);
 		pa = &tmpl;
 	}
+	/*
+	 * The parent for inheritance is the host's, by the pid it has now;
+	 * if that is the parent just read, by the pid read with its
+	 * settings: it may exit, and its Proc be given to another process,
+	 * before the child is in its slot.
+	 */
+	ppid = 0;
+	if((pp = procparent(child)) != nil)
+		ppid = pp == parent && pa != nil ? pa->rd.base.pid : procpid(pp);
 	a = &pb->areas[slot];
 	wlock(&a->rd.lock);
 	if(a->state != Aidle){
@@ -68,7 +88,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	}
 	ATOMSTORE(&a->rd.base.proc, child);
 	ATOMSTORE(&a->rd.base.pid, procpid(child));
-	a->ppid = (pp = procparent(child)) != nil ? procpid(pp) : 0;
+	a->ppid = ppid;
 	confdefaults(a, pa);
 	hostrand(a->key, sizeof a->key);
 	lock(&a->heldlk);
@@ -106,7 +126,7 @@ dropheld(Area *a, Area *o, Proc *p)
 	setmapbit(o, a->rd.base.slot, 0);
 }
 
-/* drop every grant a holds; a is dying, so it gets no new ones */
+/* drop every grant a holds; its owners are in a's lock set */
 static void
 dropallheld(Area *a, Proc *p)
 {
@@ -120,9 +140,8 @@ dropallheld(Area *a, Proc *p)
 		unlock(&a->heldlk);
 		if(g == nil)
 			return;
-		wlock(&o->rd.lock);
+		passert(ATOMLOAD(&o->locker) == a);
 		dropheld(a, o, p);
-		wunlock(&o->rd.lock);
 	}
 }
 
@@ -276,10 +295,135 @@ wipearea(Area *a)
 	a->idnext = a->idlim = 0;
 }
 
+enum {
+	Ntry	= 8,	/* try-lock rounds before the lock set is taken in slot order */
+};
+
+/*
+ * The lock set: o is in a's once a holds o's write lock for its exit;
+ * the areas are listed from a->lockset through locknext, each link
+ * written by the thread holding that area's lock.
+ */
+static int
+setlock(Area *a, Area *o, int block)
+{
+	if(o == nil || ATOMLOAD(&o->locker) == a)
+		return 1;
+	if(block)
+		wlock(&o->rd.lock);
+	else if(!canwlock(&o->rd.lock))
+		return 0;
+	ATOMSTORE(&o->locker, a);
+	o->locknext = a->lockset;
+	a->lockset = o;
+	return 1;
+}
+
+/* let the set go, but for a itself if keep */
+static void
+unlockset(Area *a, int keep)
+{
+	Area *o, *n;
+
+	o = a->lockset;
+	a->lockset = nil;
+	for(; o != nil; o = n){
+		n = o->locknext;
+		o->locknext = nil;
+		if(o == a && keep){
+			a->lockset = a;
+			continue;
+		}
+		ATOMSTORE(&o->locker, (Area*)nil);
+		wunlock(&o->rd.lock);
+	}
+}
+
+/*
+ * Lock, without waiting, every area whose memory a holds grants on.
+ * Once a is closed its held grants only go, or change owner under the
+ * old owner's lock: a set found whole stays whole.
+ */
+static int
+setwhole(Area *a)
+{
+	Grant *g;
+	int ok;
+
+	ok = 1;
+	lock(&a->heldlk);
+	for(g = a->held; g != nil && ok; g = g->hnext)
+		ok = setlock(a, ATOMLOAD(&g->owner), 0);
+	unlock(&a->heldlk);
+	return ok;
+}
+
+/* slot order, blocking: a, pa and every area with a bit for a's slot in its access map */
+static void
+orderlock(Area *a, Area *pa)
+{
+	int j, me;
+	Area *o;
+
+	me = a->rd.base.slot;
+	for(j = 0; j < pb->conf.nproc; j++){
+		o = &pb->areas[j];
+		if(o == a || o == pa || testmapbit(o, me))
+			setlock(a, o, 1);
+	}
+}
+
+static void
+lockset(Area *a, Area *pa)
+{
+	int n;
+
+	for(n = 0;; n++){
+		if(n < Ntry){
+			setlock(a, a, 1);	/* holding nothing else: it may wait */
+			if(setlock(a, pa, 0) && setwhole(a))
+				return;
+		}else{
+			orderlock(a, pa);
+			if(setwhole(a))
+				return;
+		}
+		unlockset(a, 0);
+		yield();
+	}
+}
+
+/* the parent's area, if p has a parent for inheritance that is still attached */
+static Area*
+heirarea(Area *a, Proc *p, Proc **ppp)
+{
+	Proc *pp;
+
+	/*
+	 * The parent is the process p had when attached, as Plan 9's pexit
+	 * checks parentpid: a Proc structure the host has since given to
+	 * another process, in the parent's slot or any other, inherits
+	 * nothing.
+	 */
+	pp = procnowait(p) ? nil : procparent(p);
+	if(pp != nil && procpid(pp) != a->ppid)
+		pp = nil;
+	*ppp = pp;
+	return pp != nil ? procarea(pp) : nil;
+}
+
+static void
+setstate(Area *a, int st)
+{
+	lock(&a->heldlk);
+	ATOMSTORE(&a->state, st);
+	unlock(&a->heldlk);
+}
+
 int
 pebble_secure_detach(Proc *p)
 {
-	Area *a, *pa;
+	Area *a, *pa, *heir;
 	Proc *pp;
 
 	if(p == nil || pb == nil)
@@ -291,46 +435,34 @@ pebble_secure_detach(Proc *p)
 		wunlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;
 	}
-	lock(&a->heldlk);
-	ATOMSTORE(&a->state, Adying);
-	unlock(&a->heldlk);
+	if(a->state == Aclosing){
+		/* another thread is detaching p: this call comes after it */
+		wunlock(&a->rd.lock);
+		while(ATOMLOAD(&a->state) == Aclosing)
+			yield();
+		return PEBBLE_ERR_NOTFOUND;
+	}
+	setstate(a, Aclosing);
 	wunlock(&a->rd.lock);
 
+	pa = heirarea(a, p, &pp);
+	lockset(a, pa);
+	/* the step every other call sees whole */
+	setstate(a, Adying);
+	heir = pa != nil && mine(pa, pp) ? pa : nil;	/* a parent that exited inherits nothing */
 	dropallheld(a, p);
-
-	wlock(&a->rd.lock);
-	pa = nil;
-	/*
-	 * The parent is the process p had when attached, as Plan 9's pexit
-	 * checks parentpid: a Proc structure the host has since given to
-	 * another process, in the parent's slot or any other, inherits
-	 * nothing.
-	 */
-	pp = procnowait(p) ? nil : procparent(p);
-	if(pp != nil && procpid(pp) != a->ppid)
-		pp = nil;
-	if(pp != nil && (pa = procarea(pp)) != nil){
-		wlock(&pa->rd.lock);
-		if(!mine(pa, pp)){	/* the parent exited: its slot's new proc inherits nothing */
-			wunlock(&pa->rd.lock);
-			pa = nil;
-		}
-	}
-	if(pa != nil)
-		inherit(a, pa, p);
+	if(heir != nil)
+		inherit(a, heir, p);
 	freeall(a, p);
 	settle(a);
 	ATOMADD(&pb->exitwiped, a->budget.wiped);
 	ATOMADD(&pb->exitdeferred, a->budget.deferred);
-	if(pa != nil){
-		handover(a, pa);
-		wunlock(&pa->rd.lock);
-	}
+	if(heir != nil)
+		handover(a, heir);
 	emptyruns(a);
+	unlockset(a, 1);
 	wipearea(a);
-	lock(&a->heldlk);
-	ATOMSTORE(&a->state, Aidle);
-	unlock(&a->heldlk);
-	wunlock(&a->rd.lock);
+	setstate(a, Aidle);
+	unlockset(a, 0);
 	return PEBBLE_ERR_OK;
 }

@@ -20,7 +20,7 @@ ngrants(Span *s, uint i)
 
 	n = 0;
 	for(g = s->grants; g != nil; g = g->next)
-		if(g->idx == (int)i && ATOMLOAD(&g->holder->state) == Alive)
+		if(g->idx == (int)i && alive(ATOMLOAD(&g->holder->state)))
 			n++;
 	return n;
 }
@@ -81,7 +81,7 @@ pebble_secure_stats(Proc *p, PebbleSecureStats *st)
 	if((a = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	rlock(&a->rd.lock);
-	if(a->state == Aidle || !isproc(a, p)){
+	if(!mine(a, p)){
 		runlock(&a->rd.lock);
 		return PEBBLE_ERR_NOTFOUND;
 	}

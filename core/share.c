@@ -40,7 +40,7 @@ setmapbit(Area *a, int slot, int on)
 		ATOMSTORE(m, *m & ~bit);
 }
 
-static int
+int
 testmapbit(Area *a, int slot)
 {
 	return (ATOMLOAD(&a->rd.access_map[slot / (8*sizeof(ulong))]) >> (slot % (8*sizeof(ulong)))) & 1;
@@ -163,6 +163,7 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 		}
 		return PEBBLE_ERR_PERM;
 	}
+again:
 	if((c = procarea(source)) == nil || (t = procarea(target)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	g = metaalloc(sizeof *g);	/* before any lock: the host may sleep for it */
@@ -179,6 +180,19 @@ pebble_secure_share(Proc *source, Proc *target, void *ptr, int perms)
 	 * nowhere.
 	 */
 	lock(&t->heldlk);
+	if(t->state == Aclosing && isproc(t, target)){
+		/*
+		 * target's exit has begun and will take the lock of every
+		 * area it holds grants on: a grant now could miss it.  This
+		 * share comes after the exit: wait for it, holding nothing.
+		 */
+		unlock(&t->heldlk);
+		wunlock(&a->rd.lock);
+		metafree(g, sizeof *g);
+		while(ATOMLOAD(&t->state) == Aclosing && isproc(t, target))
+			yield();
+		goto again;
+	}
 	if(!isproc(c, source) || t->state != Alive || !isproc(t, target)){
 		unlock(&t->heldlk);
 		wunlock(&a->rd.lock);

@@ -414,10 +414,10 @@ reclaim(Area *self)
 	ATOMSTORE(&pb->hasempty, 0);
 	for(i = 0; i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
-		if(a == self || !ATOMLOAD(&a->hasempty) || ATOMLOAD(&a->state) != Alive)
+		if(a == self || !ATOMLOAD(&a->hasempty) || !alive(ATOMLOAD(&a->state)))
 			continue;
 		if(canwlock(&a->rd.lock)){
-			if(a->state == Alive)
+			if(alive(a->state))
 				emptyruns(a);
 			wunlock(&a->rd.lock);
 		}else

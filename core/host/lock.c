@@ -62,6 +62,12 @@ relax(int n)
 #endif
 }
 
+void
+yield(void)
+{
+	sched_yield();
+}
+
 int
 canlock(Lock *l)
 {

@@ -17,7 +17,11 @@
  *  - an owner's own access, pinned, sees exactly what it wrote, with
  *    the pager running;
  *  - a settings string is canonical and, for a key nobody sets, the
- *    value it was.
+ *    value it was;
+ *  - an exit is one step: once a call has found the forked child gone,
+ *    no later call sees the allocation it left to its parent still
+ *    the child's, nor the one it shared with another proc still there
+ *    (the exit observer).
  * Afterwards every worker's memory must hold what it wrote, budgets
  * must match, and the heap must be empty once every proc has exited.
  * A watchdog prints every thread's last call and aborts if no call
@@ -42,7 +46,9 @@ enum {
 	Kid	= NPROC+1,
 	Guest0	= NPROC+2,
 	Setter	= Guest0+NGUEST,	/* a proc the settings thread owns */
-	NSLOT	= Setter+1,
+	Obs	= Setter+1,		/* the forked children share with it too */
+	NSLOT	= Obs+1,
+	NPUB	= 64,		/* forked children published to the exit observer */
 	Budget	= 4<<20,
 	Stall	= 10,		/* seconds without a completed call */
 };
@@ -89,7 +95,23 @@ struct Thr {
 	usize	used;		/* bytes this worker holds */
 };
 
-static Thr	thr[NWORK+4];
+static Thr	thr[NWORK+5];
+
+/* a forked child and what it holds, published by forkchurn for the exit observer */
+typedef struct Pub Pub;
+struct Pub {
+	long	gen;		/* its generation once whole, 0 while written (atomic) */
+	Proc	*kid;		/* every field atomic */
+	void	*x;		/* shared with the parent: inherited at exit */
+	uvlong	xid;
+	void	*q;		/* shared with Obs: freed at exit */
+	uvlong	qid;
+};
+static Pub	pubs[NPUB];
+static long	pubgen;		/* the newest whole one (atomic) */
+static Proc	kids[4*NPUB];		/* forked children's Procs, reused in turn */
+static long	watching;		/* the generation the observer is looking at, 0 if none (atomic) */
+static long	nobserved;	/* observations made after the child was found gone */
 static int	nthr;
 
 static uvlong
@@ -334,28 +356,81 @@ guestchurn(void *arg)
 	return nil;
 }
 
-/* fork a child, let it allocate and share with us, exit it: we inherit */
+/* a seqlock's fields: sequentially consistent, so no store or load passes the generation's */
+#define ASTORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define ALOAD(p)	__atomic_load_n((p), __ATOMIC_SEQ_CST)
+
+static uvlong
+idof(Thr *w, Proc *p, void *m)
+{
+	SecureAllocation info;
+
+	in(w, "info");
+	OK(done(w, pebble_secure_info(p, m, &info)));
+	return info.id;
+}
+
+static void
+publish(long gen, Proc *kid, void *x, uvlong xid, void *q, uvlong qid)
+{
+	Pub *e;
+
+	e = &pubs[gen % NPUB];
+	ASTORE(&e->gen, 0);
+	ASTORE(&e->kid, kid);
+	ASTORE(&e->x, x);
+	ASTORE(&e->xid, xid);
+	ASTORE(&e->q, q);
+	ASTORE(&e->qid, qid);
+	ASTORE(&e->gen, gen);
+	ASTORE(&pubgen, gen);
+}
+
+/*
+ * Fork a child (a new Proc each time: Plan 9 recycles Procs, but the
+ * observer must not read a pid being rewritten), let it allocate and
+ * share one allocation with us and one with Obs, publish it, exit it:
+ * we inherit the first, the second is freed.
+ */
 static void*
 forkchurn(void *arg)
 {
 	Thr *w;
 	Proc *kid;
-	void *p;
-	int r;
+	void *p, *q;
+	uvlong pid;
+	long gen;
+	int r, rq;
 
 	w = arg;
-	kid = &procs[Kid];
-	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
-		kid->pid += 1000;
+	pid = 1000000;
+	for(gen = 1; !__atomic_load_n(&stop, __ATOMIC_RELAXED); gen++){
+		/* the observer may still name the child of gen-nelem(kids), which used this Proc */
+		while(gen > (long)nelem(kids) && ALOAD(&watching) == gen - (long)nelem(kids) && !ALOAD(&stop))
+			sched_yield();
+		kid = &kids[gen % nelem(kids)];
+		memset(kid, 0, sizeof *kid);
+		kid->slot = Kid;
+		kid->pid = pid++;
+		kid->parent = w->p;
+		strcpy(kid->user, "glenda");
 		in(w, "attach");
 		OK(done(w, pebble_secure_attach(w->p, kid)));
 		in(w, "alloc");
 		r = done(w, pebble_secure_alloc_simple(kid, rndsize(w), &p));
+		in(w, "alloc");
+		rq = done(w, pebble_secure_alloc_simple(kid, rndsize(w), &q));
 		if(r == PEBBLE_ERR_OK){
 			in(w, "share");
 			OK(done(w, pebble_secure_share(kid, w->p, p, PEBBLE_READ)));
 			__atomic_store_n(&board[rnd(w) % NBOARD], p, __ATOMIC_RELAXED);
 		}
+		if(rq == PEBBLE_ERR_OK){
+			in(w, "share");
+			OK(done(w, pebble_secure_share(kid, &procs[Obs], q, PEBBLE_READ)));
+		}
+		if(r == PEBBLE_ERR_OK && rq == PEBBLE_ERR_OK)
+			publish(gen, kid, p, idof(w, kid, p), q, idof(w, kid, q));
 		in(w, "detach");
 		OK(done(w, pebble_secure_detach(kid)));
 		__atomic_add_fetch(&nexit, 1, __ATOMIC_RELAXED);
@@ -363,6 +438,73 @@ forkchurn(void *arg)
 			in(w, "free");
 			OK(done(w, pebble_secure_free(w->p, p)));	/* ours now */
 		}
+	}
+	return nil;
+}
+
+/*
+ * The exit observer: finds the newest published child gone or not,
+ * then looks at what it held.  Once the child is NOTFOUND its exit is
+ * over for every later call: the parent's allocation is the parent's
+ * (or freed since, or the address another's), never the child's; the
+ * one shared with Obs is gone.  Ids are never reused, so an address
+ * given again is told apart.  The generation it looks at is announced
+ * (watching) before it is confirmed still published, so its Proc is
+ * not given to a new child meanwhile.
+ */
+static void*
+exitwatch(void *arg)
+{
+	Thr *w;
+	Pub *e, c;
+	PebbleSecureStats st;
+	SecureAllocation info;
+	long g, cur;
+	int r;
+
+	w = arg;
+	cur = 0;
+	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
+		/* follow one child until it is gone or its record is reused, then the newest */
+		g = cur != 0 ? cur : ALOAD(&pubgen);
+		if(g == 0){
+			sched_yield();
+			continue;
+		}
+		e = &pubs[g % NPUB];
+		ASTORE(&watching, g);
+		c.kid = ALOAD(&e->kid);
+		c.x = ALOAD(&e->x);
+		c.xid = ALOAD(&e->xid);
+		c.q = ALOAD(&e->q);
+		c.qid = ALOAD(&e->qid);
+		if(ALOAD(&e->gen) != g){	/* reused, or being written */
+			ASTORE(&watching, 0L);
+			cur = 0;
+			continue;
+		}
+		in(w, "stats");
+		r = done(w, pebble_secure_stats(c.kid, &st));
+		if(r == PEBBLE_ERR_OK){
+			cur = g;
+			sched_yield();	/* more threads than cores: let the child's exit run */
+			continue;
+		}
+		EQ(r, PEBBLE_ERR_NOTFOUND);
+		__atomic_add_fetch(&nobserved, 1, __ATOMIC_RELAXED);
+		in(w, "info");
+		r = done(w, pebble_secure_info(w->p, c.x, &info));
+		if(r == PEBBLE_ERR_OK && info.id == c.xid)
+			EQ(info.pid, procpid(w->p));	/* inherited, not still the child's */
+		in(w, "info");
+		r = done(w, pebble_secure_info(&procs[Obs], c.q, &info));
+		if(r == PEBBLE_ERR_OK)
+			CHECK(info.id != c.qid);	/* freed with its owner */
+		ASTORE(&watching, 0L);
+		/* the next one: not this again */
+		while(ALOAD(&pubgen) == g && !__atomic_load_n(&stop, __ATOMIC_RELAXED))
+			sched_yield();
+		cur = 0;
 	}
 	return nil;
 }
@@ -527,7 +669,7 @@ main(int argc, char **argv)
 	}
 	OK(pebble_secure_attach(nil, &procs[Forker]));
 	OK(pebble_secure_attach(nil, &procs[Setter]));
-	procs[Kid].parent = &procs[Forker];
+	OK(pebble_secure_attach(nil, &procs[Obs]));
 	for(k = 0; k < NGUEST; k++){
 		g = newguest(k, 1000+k);
 		OK(pebble_secure_attach(nil, &g->p));
@@ -543,6 +685,8 @@ main(int argc, char **argv)
 	mkthr("guests", nil);
 	fn[nthr] = forkchurn;
 	mkthr("forker", &procs[Forker]);
+	fn[nthr] = exitwatch;
+	mkthr("exitwatch", &procs[Forker]);
 	fn[nthr] = settings;
 	mkthr("settings", &procs[Setter]);
 	fn[nthr] = pager;
@@ -585,6 +729,7 @@ main(int argc, char **argv)
 		OK(pebble_secure_detach(&procs[i]));
 	OK(pebble_secure_detach(&procs[Forker]));
 	OK(pebble_secure_detach(&procs[Setter]));
+	OK(pebble_secure_detach(&procs[Obs]));
 	for(k = 0; k < NGUEST; k++)
 		OK(pebble_secure_detach(&guests[k]->p));
 	OK(pebble_secure_sysstats(&ss));
@@ -592,8 +737,8 @@ main(int argc, char **argv)
 	EQ(ss.in_use, 0);
 	EQ(ss.attached, 0);
 	EQ(ss.free_bytes, ss.heap_size);
-	printf("stress: %d threads, %.1f s, %ld calls (%.0f/s), %ld exits, arena %s\n", nthr, seconds, ops,
-		ops/seconds, __atomic_load_n(&nexit, __ATOMIC_RELAXED), ss.locked ? "mlock'd" : "not mlock'd");
+	printf("stress: %d threads, %.1f s, %ld calls (%.0f/s), %ld exits (%ld children seen gone mid-run), arena %s\n", nthr, seconds, ops,
+		ops/seconds, __atomic_load_n(&nexit, __ATOMIC_RELAXED), nobserved, ss.locked ? "mlock'd" : "not mlock'd");
 	for(i = 1; i < 7; i++){
 		ops = 0;
 		for(k = 0; k < nthr; k++)

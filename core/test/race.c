@@ -185,30 +185,34 @@ testown(void)
 }
 
 /*
- * A detach stopped after it marked its area dying, before it dropped
- * the grants it holds: the proc is gone for every other call, so a
- * revoke naming it is NOTFOUND and info no longer counts its grant.
+ * A detach stopped after it closed its area, before it took its lock
+ * set: its exit has begun but nothing of it is done, so every call
+ * still sees the proc and its grant as they were (DESIGN.md, Threads:
+ * a call's result is one some serial order would give).
  */
 static void
 midexit(void *arg)
 {
 	SecureAllocation info;
+	PebbleSecureStats st;
 
-	if(++*(int*)arg < 3){	/* the detach's third lock: past marking dying */
+	if(++*(int*)arg < 3){	/* the detach's third lock: the area closed, nothing held */
 		detlockhook(midexit, arg);
 		return;
 	}
-	EQ(pebble_secure_revoke(owner, gone, ownmem), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_check(gone, ownmem, 1, PEBBLE_READ));
 	OK(pebble_secure_info(owner, ownmem, &info));
-	EQ(info.ngrants, 0);
-	EQ(pebble_secure_check(gone, ownmem, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
-	EQ(pebble_secure_share(owner, gone, ownmem, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	EQ(info.ngrants, 1);
+	OK(pebble_secure_stats(gone, &st));
+	EQ(pebble_secure_budget_get(gone), 1<<16);
+	CHECK(pebble_get_secure_conf(gone, "pebble.secure.budget") != nil);
 }
 
 static void
 testdying(void)
 {
 	SecureAllocation info;
+	PebbleSecureStats st;
 	int n;
 
 	world(0);
@@ -219,6 +223,58 @@ testdying(void)
 	EQ(n, 3);
 	OK(pebble_secure_info(owner, ownmem, &info));
 	EQ(info.ngrants, 0);
+	EQ(pebble_secure_check(gone, ownmem, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	EQ(pebble_secure_stats(gone, &st), PEBBLE_ERR_NOTFOUND);
+	EQ(pebble_secure_revoke(owner, gone, ownmem), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_detach(owner));
+	teardown();
+}
+
+/*
+ * attach(parent, kid) stopped after it read the parent's settings,
+ * before the kid is in its slot: the parent exits and its Proc is given
+ * to another process (a new pid).  The kid's parent for inheritance is
+ * the process that was its parent, now gone: the newcomer in the
+ * parent's Proc inherits nothing from the kid's exit.
+ */
+static Proc	*kid;
+
+static void
+parentrecycled(void *arg)
+{
+	if(++*(int*)arg < 2){	/* attach's second lock: the kid's slot */
+		detlockhook(parentrecycled, arg);
+		return;
+	}
+	EQ(pebble_secure_detach(gone), PEBBLE_ERR_OK);
+	gone->pid = 900;	/* Plan 9 recycles the Proc, not the pid */
+	EQ(pebble_secure_attach(nil, gone), PEBBLE_ERR_OK);
+}
+
+static void
+testattachrecycle(void)
+{
+	PebbleSecureStats st;
+	SecureAllocation info;
+	void *m;
+	int n;
+
+	world(0);
+	OK(pebble_secure_budget_set(gone, 3000));
+	kid = mkproc(3, "glenda", gone, 0);
+	n = 0;
+	detlockhook(parentrecycled, &n);
+	OK(pebble_secure_attach(gone, kid));
+	EQ(n, 2);
+	EQ(pebble_secure_budget_get(kid), 3000);	/* the parent's settings when attach read them */
+	OK(pebble_secure_alloc_simple(kid, 100, &m));
+	OK(pebble_secure_share(kid, gone, m, PEBBLE_READ));
+	OK(pebble_secure_detach(kid));
+	EQ(pebble_secure_info(gone, m, &info), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_stats(gone, &st));
+	EQ(st.num_allocations, 0);
+	EQ(st.used_budget, 0);
+	OK(pebble_secure_detach(gone));
 	OK(pebble_secure_detach(owner));
 	teardown();
 }
@@ -227,6 +283,7 @@ void
 testrace(void)
 {
 	testdying();
+	testattachrecycle();
 	testshare1();
 	testsharer();
 	testrevoke1();
