@@ -235,6 +235,7 @@ struct Pebble {
 	 * starts a line of its own below, so that no proc's writes
 	 * make another proc miss on a line it only reads.
 	 */
+	RWLock	exitlk __attribute__((aligned(64)));	/* exits read, the system statistics write (proc.c) */
 	Lock	heaplk __attribute__((aligned(64)));	/* the free page lists */
 	Span	*bin[NBIN];
 	uvlong	binmap[NBIN/64];

@@ -184,6 +184,14 @@ pebble_secure_sysstats(PebbleSysStats *st)
 		return PEBBLE_ERR_INVALID;
 	memset(st, 0, sizeof *st);
 	slot = 0;
+	/*
+	 * The areas are read one at a time, each under its own lock; an
+	 * exit changes several at once (the heir's, the owners of its
+	 * grants), so none may run meanwhile: exits hold exitlk to read,
+	 * taken before any area lock, and this waits for them as its
+	 * writer (writers first: a stream of exits cannot starve it).
+	 */
+	wlock(&pb->exitlk);
 	for(i = 0; i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
 		if(ATOMLOAD(&a->state) == Aidle)
@@ -201,6 +209,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	}
 	st->wiped += ATOMLOAD(&pb->exitwiped);
 	st->deferred += ATOMLOAD(&pb->exitdeferred);
+	wunlock(&pb->exitlk);
 	st->heap_size = pb->size;
 	st->rounding = slot - st->in_use;
 	st->free_bytes = pb->size - slot;

@@ -275,13 +275,16 @@ handover(Area *a, Area *pa)
 static void
 wipearea(Area *a)
 {
+	int i;
+
 	if(a->spans != nil)
 		hostpanic("pebble: an exiting area still holds runs");
 	secwipe(a->key, sizeof a->key);
 	memset(&a->budget, 0, sizeof a->budget);
 	memset(a->runs, 0, sizeof a->runs);
 	/* budgetstr stays: a caller may still hold it, and it holds no secret */
-	memset(a->rd.access_map, 0, pb->mapwords*sizeof(ulong));
+	for(i = 0; i < pb->mapwords; i++)
+		ATOMSTORE(&a->rd.access_map[i], 0UL);	/* an exit's orderlock reads it without the lock */
 	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
 	ATOMSTORE(&a->rd.base.pid, 0UL);
 	a->rd.encrypted = a->rd.wipe_on_free = 0;
@@ -342,18 +345,24 @@ unlockset(Area *a, int keep)
 /*
  * Lock, without waiting, every area whose memory a holds grants on.
  * Once a is closed its held grants only go, or change owner under the
- * old owner's lock: a set found whole stays whole.
+ * old owner's lock: a set found whole stays whole.  But an owner read
+ * before its lock is taken may have handed the grant on (its exit) in
+ * between: the owner is read again under the lock until it holds still.
  */
 static int
 setwhole(Area *a)
 {
 	Grant *g;
+	Area *o;
 	int ok;
 
 	ok = 1;
 	lock(&a->heldlk);
 	for(g = a->held; g != nil && ok; g = g->hnext)
-		ok = setlock(a, ATOMLOAD(&g->owner), 0);
+		do{
+			o = ATOMLOAD(&g->owner);
+			ok = setlock(a, o, 0);
+		}while(ok && ATOMLOAD(&g->owner) != o);
 	unlock(&a->heldlk);
 	return ok;
 }
@@ -446,10 +455,12 @@ pebble_secure_detach(Proc *p)
 	wunlock(&a->rd.lock);
 
 	pa = heirarea(a, p, &pp);
+	rlock(&pb->exitlk);	/* holding nothing: the system statistics see no exit half done */
 	lockset(a, pa);
 	/* the step every other call sees whole */
 	setstate(a, Adying);
-	heir = pa != nil && mine(pa, pp) ? pa : nil;	/* a parent that exited inherits nothing */
+	/* a parent that exited inherits nothing, nor does a new process given its Proc since */
+	heir = pa != nil && mine(pa, pp) && pa->rd.base.pid == a->ppid ? pa : nil;
 	dropallheld(a, p);
 	if(heir != nil)
 		inherit(a, heir, p);
@@ -460,9 +471,13 @@ pebble_secure_detach(Proc *p)
 	if(heir != nil)
 		handover(a, heir);
 	emptyruns(a);
+	/* gone for every call before any lock of the set is let go, even to one that checks only who holds the slot */
+	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
+	ATOMSTORE(&a->rd.base.pid, 0UL);
 	unlockset(a, 1);
 	wipearea(a);
 	setstate(a, Aidle);
 	unlockset(a, 0);
+	runlock(&pb->exitlk);
 	return PEBBLE_ERR_OK;
 }

@@ -22,7 +22,7 @@ smallest failing one is skipped.  An unmutated baseline runs first and must pass
                                                  of the named profiles (every fault) and of swarm
     /usr/bin/python3 props/mutants.py --by c     the C tests alone (build/pebbletest)
 
-Two mutants (INTERLEAVING) break what only a second thread acting between two of one call's
+Four mutants (INTERLEAVING) break what only a second thread acting between two of one call's
 locks can see; --by sim and --by props list them as out of reach and do not run them.
 
 Exit status 0 if every mutant was killed, 1 if any survived, 2 on a
@@ -166,7 +166,7 @@ MUTANTS = [
      "if(s[0] == '1' && s[1] == 0)", "if(s[0] == '1')",
      "a 0/1 setting accepts \"1x\", \"10\", \"1 \""),
     ("pageout-unencrypted", "core/pager.c",
-     "a->state == Alive && a->rd.encrypted && spanarea(s) == a", "a->state == Alive && spanarea(s) == a",
+     "alive(a->state) && a->rd.encrypted && spanarea(s) == a", "alive(a->state) && spanarea(s) == a",
      "the pager pages out areas with encryption off (they must be pinned)"),
     ("audit-dropped-off-by-one", "core/auditring.c",
      "ATOMSTORE(&a->dropped, a->dropped + l->blk);", "ATOMSTORE(&a->dropped, a->dropped + l->blk + 1);",
@@ -204,6 +204,12 @@ MUTANTS = [
     ("exit-gone-too-soon", "core/proc.c",
      "\tsetstate(a, Aclosing);\n\twunlock(&a->rd.lock);", "\tsetstate(a, Adying);\n\twunlock(&a->rd.lock);",
      "an exiting proc is NOTFOUND to other calls before its memory, grants and inheritance have changed"),
+    ("exit-owner-read-once", "core/proc.c",
+     "}while(ok && ATOMLOAD(&g->owner) != o);", "}while(0);",
+     "an exit's lock set misses the owner a held grant passed to while the set was taken"),
+    ("exit-heir-recycled", "core/proc.c",
+     "mine(pa, pp) && pa->rd.base.pid == a->ppid ? pa : nil;", "mine(pa, pp) ? pa : nil;",
+     "a new process given the parent's Proc while the exit took its locks inherits"),
 ]
 
 # Mutants that only an interleaving inside one call shows: a second thread acting between two
@@ -211,7 +217,7 @@ MUTANTS = [
 # tests' threads meet at random; the C tests stop the call at a chosen lock (detlockhook) and
 # pebblestress runs real threads with an exit observer.  For the sim and props checks these are
 # out of reach and are reported as such, not as survivors.
-INTERLEAVING = {"attach-reads-recycled-parent", "exit-gone-too-soon"}
+INTERLEAVING = {"attach-reads-recycled-parent", "exit-gone-too-soon", "exit-owner-read-once", "exit-heir-recycled"}
 
 # what each check runs in a scratch tree: build targets, then a command (stops at the first failure)
 SIMCAMPAIGN = ("for t in traces/*.trace; do build/pebblesim replay $t > /dev/null 2>&1 || { echo \"E replay $t fails\"; exit 1; }; done; "

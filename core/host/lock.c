@@ -28,7 +28,7 @@ enum {
 #ifdef LOCKHOOK
 /*
  * The deterministic host's test hook (det.h, detlockhook): called once
- * at the next lock, rlock or wlock, before it is taken, so a test can
+ * at the next lock, rlock, wlock or canwlock, before it is taken, so a test can
  * stop a call between its unlocked look-ups and its first lock.
  */
 void	(*detlockfn)(void*);
@@ -119,6 +119,7 @@ canwlock(RWLock *l)
 {
 	long s;
 
+	hook();
 	s = 0;
 	return __atomic_compare_exchange_n(&l->state, &s, Wheld, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }

@@ -20,8 +20,9 @@
  *    value it was;
  *  - an exit is one step: once a call has found the forked child gone,
  *    no later call sees the allocation it left to its parent still
- *    the child's, nor the one it shared with another proc still there
- *    (the exit observer).
+ *    the child's, nor the one it shared with another proc still there,
+ *    and until then the child's access to its parent's memory is
+ *    allowed, never PERM (the exit observer).
  * Afterwards every worker's memory must hold what it wrote, budgets
  * must match, and the heap must be empty once every proc has exited.
  * A watchdog prints every thread's last call and aborts if no call
@@ -106,6 +107,7 @@ struct Pub {
 	uvlong	xid;
 	void	*q;		/* shared with Obs: freed at exit */
 	uvlong	qid;
+	void	*y;		/* the parent's, shared with the child */
 };
 static Pub	pubs[NPUB];
 static long	pubgen;		/* the newest whole one (atomic) */
@@ -371,7 +373,7 @@ idof(Thr *w, Proc *p, void *m)
 }
 
 static void
-publish(long gen, Proc *kid, void *x, uvlong xid, void *q, uvlong qid)
+publish(long gen, Proc *kid, void *x, uvlong xid, void *q, uvlong qid, void *y)
 {
 	Pub *e;
 
@@ -382,6 +384,7 @@ publish(long gen, Proc *kid, void *x, uvlong xid, void *q, uvlong qid)
 	ASTORE(&e->xid, xid);
 	ASTORE(&e->q, q);
 	ASTORE(&e->qid, qid);
+	ASTORE(&e->y, y);
 	ASTORE(&e->gen, gen);
 	ASTORE(&pubgen, gen);
 }
@@ -397,13 +400,15 @@ forkchurn(void *arg)
 {
 	Thr *w;
 	Proc *kid;
-	void *p, *q;
+	void *p, *q, *y;
 	uvlong pid;
 	long gen;
 	int r, rq;
 
 	w = arg;
 	pid = 1000000;
+	in(w, "alloc");
+	OK(done(w, pebble_secure_alloc_simple(w->p, 64, &y)));	/* shared with every child */
 	for(gen = 1; !__atomic_load_n(&stop, __ATOMIC_RELAXED); gen++){
 		/* the observer may still name the child of gen-nelem(kids), which used this Proc */
 		while(gen > (long)nelem(kids) && ALOAD(&watching) == gen - (long)nelem(kids) && !ALOAD(&stop))
@@ -416,6 +421,8 @@ forkchurn(void *arg)
 		strcpy(kid->user, "glenda");
 		in(w, "attach");
 		OK(done(w, pebble_secure_attach(w->p, kid)));
+		in(w, "share");
+		OK(done(w, pebble_secure_share(w->p, kid, y, PEBBLE_READ)));
 		in(w, "alloc");
 		r = done(w, pebble_secure_alloc_simple(kid, rndsize(w), &p));
 		in(w, "alloc");
@@ -430,7 +437,7 @@ forkchurn(void *arg)
 			OK(done(w, pebble_secure_share(kid, &procs[Obs], q, PEBBLE_READ)));
 		}
 		if(r == PEBBLE_ERR_OK && rq == PEBBLE_ERR_OK)
-			publish(gen, kid, p, idof(w, kid, p), q, idof(w, kid, q));
+			publish(gen, kid, p, idof(w, kid, p), q, idof(w, kid, q), y);
 		in(w, "detach");
 		OK(done(w, pebble_secure_detach(kid)));
 		__atomic_add_fetch(&nexit, 1, __ATOMIC_RELAXED);
@@ -439,6 +446,8 @@ forkchurn(void *arg)
 			OK(done(w, pebble_secure_free(w->p, p)));	/* ours now */
 		}
 	}
+	in(w, "free");
+	OK(done(w, pebble_secure_free(w->p, y)));
 	return nil;
 }
 
@@ -478,12 +487,19 @@ exitwatch(void *arg)
 		c.xid = ALOAD(&e->xid);
 		c.q = ALOAD(&e->q);
 		c.qid = ALOAD(&e->qid);
+		c.y = ALOAD(&e->y);
 		if(ALOAD(&e->gen) != g){	/* reused, or being written */
 			ASTORE(&watching, 0L);
 			cur = 0;
 			continue;
 		}
+		/* the child's access to its parent's y: allowed until it is gone, never PERM */
+		in(w, "check");
+		r = done(w, pebble_secure_check(c.kid, c.y, 1, PEBBLE_READ));
+		CHECK(r == PEBBLE_ERR_OK || r == PEBBLE_ERR_NOTFOUND);
 		in(w, "stats");
+		if(r == PEBBLE_ERR_NOTFOUND)
+			EQ(done(w, pebble_secure_stats(c.kid, &st)), PEBBLE_ERR_NOTFOUND);
 		r = done(w, pebble_secure_stats(c.kid, &st));
 		if(r == PEBBLE_ERR_OK){
 			cur = g;

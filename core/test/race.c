@@ -196,7 +196,7 @@ midexit(void *arg)
 	SecureAllocation info;
 	PebbleSecureStats st;
 
-	if(++*(int*)arg < 3){	/* the detach's third lock: the area closed, nothing held */
+	if(++*(int*)arg < 3){	/* the detach's third lock (exitlk): the area closed, nothing held */
 		detlockhook(midexit, arg);
 		return;
 	}
@@ -279,11 +279,104 @@ testattachrecycle(void)
 	teardown();
 }
 
+/*
+ * h, exiting, holds a grant on the allocation m of c, whose parent P
+ * holds one too.  h's exit reads m's owner (c) and is stopped before
+ * it try-locks c; c exits there and m passes to P, with h's grant
+ * now on P's memory.  h's lock set must take P, not only c: it reads
+ * the owner again under the lock (without, its drop of the grant ran
+ * without P's lock and broke the set's invariant).
+ */
+static Proc	*hc;
+
+static void
+ownerexits(void *arg)
+{
+	if(++*(int*)arg < 6){	/* h's exit: close (2 locks), exitlk, its own lock, heldlk, then c's try-lock */
+		detlockhook(ownerexits, arg);
+		return;
+	}
+	OK(pebble_secure_detach(hc));
+}
+
+static void
+testownermoves(void)
+{
+	Proc *pp, *h;
+	SecureAllocation info;
+	void *m;
+	int n;
+
+	setup(1<<20, 1<<16);
+	pp = attached(0, "glenda", nil);
+	h = attached(2, "glenda", nil);
+	hc = attached(3, "glenda", pp);
+	OK(pebble_secure_alloc_simple(hc, 100, &m));
+	OK(pebble_secure_share(hc, pp, m, PEBBLE_READ));
+	OK(pebble_secure_share(hc, h, m, PEBBLE_READ));
+	n = 0;
+	detlockhook(ownerexits, &n);
+	OK(pebble_secure_detach(h));
+	EQ(n, 6);
+	OK(pebble_secure_info(pp, m, &info));	/* inherited, h's grant gone with h */
+	EQ(info.pid, pp->pid);
+	EQ(info.ngrants, 0);
+	OK(pebble_secure_free(pp, m));
+	OK(pebble_secure_detach(pp));
+	teardown();
+}
+
+/*
+ * The detach's twin of testattachrecycle: the exiting kid found its
+ * parent (by the pid recorded at attach), then, before its lock set,
+ * the parent exits and its Proc is given to a new process (pid 900)
+ * in the same slot, which the kid shares with.  The newcomer is not
+ * the kid's parent: it inherits nothing.
+ */
+static void *recm;
+
+static void
+heirrecycled(void *arg)
+{
+	if(++*(int*)arg < 3){	/* the kid's third lock (exitlk): closed, its heir found, nothing held */
+		detlockhook(heirrecycled, arg);
+		return;
+	}
+	OK(pebble_secure_detach(gone));
+	gone->pid = 900;
+	OK(pebble_secure_attach(nil, gone));
+	OK(pebble_secure_share(kid, gone, recm, PEBBLE_READ));
+}
+
+static void
+testheirrecycle(void)
+{
+	SecureAllocation info;
+	PebbleSecureStats st;
+	int n;
+
+	world(0);
+	kid = attached(3, "glenda", gone);
+	OK(pebble_secure_alloc_simple(kid, 100, &recm));
+	n = 0;
+	detlockhook(heirrecycled, &n);
+	OK(pebble_secure_detach(kid));
+	EQ(n, 3);
+	EQ(pebble_secure_info(gone, recm, &info), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_stats(gone, &st));
+	EQ(st.num_allocations, 0);
+	OK(pebble_secure_detach(gone));
+	OK(pebble_secure_detach(owner));
+	teardown();
+}
+
 void
 testrace(void)
 {
 	testdying();
 	testattachrecycle();
+	testownermoves();
+	testheirrecycle();
 	testshare1();
 	testsharer();
 	testrevoke1();
