@@ -209,7 +209,6 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	}
 	st->wiped += ATOMLOAD(&pb->exitwiped);
 	st->deferred += ATOMLOAD(&pb->exitdeferred);
-	wunlock(&pb->exitlk);
 	st->heap_size = pb->size;
 	st->rounding = slot - st->in_use;
 	st->free_bytes = pb->size - slot;
@@ -219,6 +218,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
 	st->paged_out = ATOMLOAD(&pb->pager.pagedout);
+	wunlock(&pb->exitlk);	/* the heap's figures too: an exit gives memory back */
 	return PEBBLE_ERR_OK;
 }
 

@@ -447,7 +447,7 @@ pebble_secure_detach(Proc *p)
 	if(a->state == Aclosing){
 		/* another thread is detaching p: this call comes after it */
 		wunlock(&a->rd.lock);
-		while(ATOMLOAD(&a->state) == Aclosing)
+		while(ATOMLOAD(&a->state) == Aclosing && isproc(a, p))
 			yield();
 		return PEBBLE_ERR_NOTFOUND;
 	}
@@ -457,10 +457,14 @@ pebble_secure_detach(Proc *p)
 	pa = heirarea(a, p, &pp);
 	rlock(&pb->exitlk);	/* holding nothing: the system statistics see no exit half done */
 	lockset(a, pa);
-	/* the step every other call sees whole */
-	setstate(a, Adying);
+	/*
+	 * The step every other call sees whole.  The area stays closed
+	 * (alive to a look-up without a lock) until all of it is done,
+	 * memory back in the heap included: a call that finds p gone
+	 * must find what p held free.
+	 */
 	/* a parent that exited inherits nothing, nor does a new process given its Proc since */
-	heir = pa != nil && mine(pa, pp) && pa->rd.base.pid == a->ppid ? pa : nil;
+	heir = pa != nil && pa != a && mine(pa, pp) && pa->rd.base.pid == a->ppid ? pa : nil;
 	dropallheld(a, p);
 	if(heir != nil)
 		inherit(a, heir, p);
@@ -471,6 +475,7 @@ pebble_secure_detach(Proc *p)
 	if(heir != nil)
 		handover(a, heir);
 	emptyruns(a);
+	setstate(a, Adying);
 	/* gone for every call before any lock of the set is let go, even to one that checks only who holds the slot */
 	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
 	ATOMSTORE(&a->rd.base.pid, 0UL);
