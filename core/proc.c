@@ -402,21 +402,16 @@ lockset(Area *a, Area *pa)
 	}
 }
 
-/* the parent's area, if p has a parent for inheritance that is still attached */
+/*
+ * The area of p's host parent, to lock with p's own; whether it is
+ * the heir is decided under its lock (pebble_secure_detach).
+ */
 static Area*
-heirarea(Area *a, Proc *p, Proc **ppp)
+heirarea(Proc *p, Proc **ppp)
 {
 	Proc *pp;
 
-	/*
-	 * The parent is the process p had when attached, as Plan 9's pexit
-	 * checks parentpid: a Proc structure the host has since given to
-	 * another process, in the parent's slot or any other, inherits
-	 * nothing.
-	 */
 	pp = procnowait(p) ? nil : procparent(p);
-	if(pp != nil && procpid(pp) != a->ppid)
-		pp = nil;
 	*ppp = pp;
 	return pp != nil ? procarea(pp) : nil;
 }
@@ -454,7 +449,7 @@ pebble_secure_detach(Proc *p)
 	setstate(a, Aclosing);
 	wunlock(&a->rd.lock);
 
-	pa = heirarea(a, p, &pp);
+	pa = heirarea(p, &pp);
 	rlock(&pb->exitlk);	/* holding nothing: the system statistics see no exit half done */
 	lockset(a, pa);
 	/*
@@ -463,7 +458,13 @@ pebble_secure_detach(Proc *p)
 	 * memory back in the heap included: a call that finds p gone
 	 * must find what p held free.
 	 */
-	/* a parent that exited inherits nothing, nor does a new process given its Proc since */
+	/*
+	 * The heir is the process p had as parent when attached, as Plan
+	 * 9's pexit checks parentpid: a parent that exited inherits
+	 * nothing, nor does the process its Proc structure was given to
+	 * since, in the parent's slot or any other, before this exit or
+	 * while it took its locks.
+	 */
 	heir = pa != nil && pa != a && mine(pa, pp) && pa->rd.base.pid == a->ppid ? pa : nil;
 	dropallheld(a, p);
 	if(heir != nil)
