@@ -37,6 +37,15 @@ areainit(Area *a, int slot)
 	a->aslot = &pb->audit.slot[slot];
 }
 
+/* state changes under the area's lock and its heldlk: share reads it under heldlk alone */
+static void
+setstate(Area *a, int st)
+{
+	lock(&a->heldlk);
+	ATOMSTORE(&a->state, st);
+	unlock(&a->heldlk);
+}
+
 int
 pebble_secure_attach(Proc *parent, Proc *child)
 {
@@ -91,9 +100,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	a->ppid = ppid;
 	confdefaults(a, pa);
 	hostrand(a->key, sizeof a->key);
-	lock(&a->heldlk);
-	ATOMSTORE(&a->state, Alive);
-	unlock(&a->heldlk);
+	setstate(a, Alive);
 	wunlock(&a->rd.lock);
 	return PEBBLE_ERR_OK;
 }
@@ -285,8 +292,7 @@ wipearea(Area *a)
 	/* budgetstr stays: a caller may still hold it, and it holds no secret */
 	for(i = 0; i < pb->mapwords; i++)
 		ATOMSTORE(&a->rd.access_map[i], 0UL);	/* an exit's orderlock reads it without the lock */
-	ATOMSTORE(&a->rd.base.proc, (Proc*)nil);
-	ATOMSTORE(&a->rd.base.pid, 0UL);
+	/* rd.base.proc and pid: cleared by detach before it let the lock set go */
 	a->rd.encrypted = a->rd.wipe_on_free = 0;
 	a->rd.total_size = a->rd.used_size = 0;
 	a->audit = 0;
@@ -416,14 +422,6 @@ heirarea(Proc *p, Proc **ppp)
 	return pp != nil ? procarea(pp) : nil;
 }
 
-static void
-setstate(Area *a, int st)
-{
-	lock(&a->heldlk);
-	ATOMSTORE(&a->state, st);
-	unlock(&a->heldlk);
-}
-
 int
 pebble_secure_detach(Proc *p)
 {
@@ -457,8 +455,7 @@ pebble_secure_detach(Proc *p)
 	 * (alive to a look-up without a lock) until all of it is done,
 	 * memory back in the heap included: a call that finds p gone
 	 * must find what p held free.
-	 */
-	/*
+	 *
 	 * The heir is the process p had as parent when attached, as Plan
 	 * 9's pexit checks parentpid: a parent that exited inherits
 	 * nothing, nor does the process its Proc structure was given to

@@ -185,6 +185,20 @@ testown(void)
 }
 
 /*
+ * For a hook that must run at a call's n'th lock: counts in *arg and
+ * sets the hook again until then.
+ */
+static int
+nthlock(void (*self)(void*), void *arg, int n)
+{
+	if(++*(int*)arg < n){
+		detlockhook(self, arg);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * A detach stopped after it closed its area, before it took its lock
  * set: its exit has begun but nothing of it is done, so every call
  * still sees the proc and its grant as they were (DESIGN.md, Threads:
@@ -196,10 +210,8 @@ midexit(void *arg)
 	SecureAllocation info;
 	PebbleSecureStats st;
 
-	if(++*(int*)arg < 3){	/* the detach's third lock (exitlk): the area closed, nothing held */
-		detlockhook(midexit, arg);
+	if(!nthlock(midexit, arg, 3))	/* the detach's third lock (exitlk): the area closed, nothing held */
 		return;
-	}
 	OK(pebble_secure_check(gone, ownmem, 1, PEBBLE_READ));
 	OK(pebble_secure_info(owner, ownmem, &info));
 	EQ(info.ngrants, 1);
@@ -242,10 +254,8 @@ static Proc	*kid;
 static void
 parentrecycled(void *arg)
 {
-	if(++*(int*)arg < 2){	/* attach's second lock: the kid's slot */
-		detlockhook(parentrecycled, arg);
+	if(!nthlock(parentrecycled, arg, 2))	/* attach's second lock: the kid's slot */
 		return;
-	}
 	EQ(pebble_secure_detach(gone), PEBBLE_ERR_OK);
 	gone->pid = 900;	/* Plan 9 recycles the Proc, not the pid */
 	EQ(pebble_secure_attach(nil, gone), PEBBLE_ERR_OK);
@@ -292,10 +302,8 @@ static Proc	*hc;
 static void
 ownerexits(void *arg)
 {
-	if(++*(int*)arg < 6){	/* h's exit: close (2 locks), exitlk, its own lock, heldlk, then c's try-lock */
-		detlockhook(ownerexits, arg);
+	if(!nthlock(ownerexits, arg, 6))	/* h's exit: close (2 locks), exitlk, its own lock, heldlk, then c's try-lock */
 		return;
-	}
 	OK(pebble_secure_detach(hc));
 }
 
@@ -338,10 +346,8 @@ static void *recm;
 static void
 heirrecycled(void *arg)
 {
-	if(++*(int*)arg < 3){	/* the kid's third lock (exitlk): closed, its heir found, nothing held */
-		detlockhook(heirrecycled, arg);
+	if(!nthlock(heirrecycled, arg, 3))	/* the kid's third lock (exitlk): closed, its heir found, nothing held */
 		return;
-	}
 	OK(pebble_secure_detach(gone));
 	gone->pid = 900;
 	OK(pebble_secure_attach(nil, gone));
