@@ -5,14 +5,34 @@
  * effect is applied to the shadow; then the cheap checks of what the
  * event touched.  A predicted refusal is now and then (and after every
  * injected failure) bracketed by the system statistics or the digest
- * (every 32nd predicted refusal, every 4th large allocation; the
- * digest for every call after an injected metadata failure):
- * a failed call changes nothing.
+ * (the first Refirst of each call and result, then every Refevery-th;
+ * every 4th large allocation; the digest for every call after an
+ * injected metadata failure): a failed call changes nothing.  The
+ * statistics walk every area and span, so the bracket is sampled by
+ * cell: a kind of refusal is checked from its first occurrences on,
+ * and a common one (a stranger's PERM) does not pay for the rare ones.
  */
 #include "sim.h"
 #include "rules.h"
 
-enum { OK = PEBBLE_ERR_OK, NOMEM = PEBBLE_ERR_NOMEM };
+enum {
+	OK	= PEBBLE_ERR_OK,
+	NOMEM	= PEBBLE_ERR_NOMEM,
+	Refirst	= 8,	/* refusals of a cell always bracketed */
+	Refevery	= 128,	/* ... then one in this many */
+	Partfirst	= 32,	/* partial frees releasing pages always checked */
+	Partevery	= 16,
+};
+
+/* is this one of the first n, or of every k-th after, counting in *c */
+static int
+sample(uvlong *c, uvlong n, uvlong k)
+{
+	uvlong i;
+
+	i = (*c)++;
+	return i < n || i % k == 0;
+}
 
 SProc	*touched;	/* an owner whose statistics an event changed */
 
@@ -31,7 +51,7 @@ guard(Ev *e, Want *w, usize big)
 		return;
 	if(sim.sandwichnext || sw.armed)
 		sw.full = 1;
-	else if((w->r < 0 && sim.nref++ % 32 == 0) || (big && sim.nbig++ % 4 == 0))
+	else if((w->r < 0 && w->r > -Nres && sample(&sim.nref[e->op][-w->r], Refirst, Refevery)) || (big && sim.nbig++ % 4 == 0))
 		sw.on = 1;
 	sim.sandwichnext = 0;
 	if(sw.full)
@@ -271,8 +291,9 @@ xmemop(Ev *e, SProc *p)
 		return Rnone;
 	v = a->ptr;
 	w = rulememop(e->op, p, v, e->op == Ofree ? 0 : e->n[0]);
-	/* the statistics are read around a partial free only when it releases a page: they walk the heap */
-	part = w.r == OK && e->op == Ofreesize && w.n < w.t->size && wholepages(v, w.n) > 0;
+	/* the statistics are read around a partial free only when it releases a page (sampled): they walk the heap */
+	part = w.r == OK && e->op == Ofreesize && w.n < w.t->size && wholepages(v, w.n) > 0
+		&& sample(&sim.npart, Partfirst, Partevery);
 	if(part)
 		pebble_secure_sysstats(&s0);
 	guard(e, &w, 0);

@@ -283,7 +283,7 @@ struct Sim {
 	int	lenient;	/* shrinking: skip what cannot run, ignore recorded results */
 	int	scanevery;	/* full scan period in events */
 	int	sandwichnext;
-	uvlong	nref, nbig;	/* refusals and large allocations seen: which to bracket */
+	uvlong	nref[Nop][Nres], nbig, npart;	/* refusals by cell, large allocations, page-releasing partial frees seen: which to bracket */
 	usize	maxmem;		/* --max-memory: what the shadow and the arena may hold */
 	usize	shadowbytes;	/* bytes of shadow content held now */
 	/* the first failure */
