@@ -185,18 +185,25 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	memset(st, 0, sizeof *st);
 	slot = 0;
 	/*
-	 * The areas are read one at a time, each under its own lock; an
-	 * exit changes several at once (the heir's, the owners of its
-	 * grants), so none may run meanwhile: exits hold exitlk to read,
-	 * taken before any area lock, and this waits for them as its
-	 * writer (writers first: a stream of exits cannot starve it).
+	 * One moment for every figure: every area's lock is held, to
+	 * read, at once, so no call that changes an area (or the heap,
+	 * which only such a call does) is part done, and none starts
+	 * until all is read.  Taking them one at a time and letting each
+	 * go would let a thread's alloc in one area and its later free in
+	 * another both fall between two looks, a count no serial order
+	 * gives.  Every other call holds at most one area's lock at a
+	 * time and takes none while it waits for another, but an exit,
+	 * which changes several at once (the heir's, the owners of its
+	 * grants): so exits hold exitlk to read, taken before any area
+	 * lock, and this waits for them as its writer (writers first: a
+	 * stream of exits cannot starve it).  Slot order, like the exit's
+	 * lock set when it must block.
 	 */
 	wlock(&pb->exitlk);
+	for(i = 0; i < pb->conf.nproc; i++)
+		rlock(&pb->areas[i].rd.lock);
 	for(i = 0; i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
-		if(ATOMLOAD(&a->state) == Aidle)
-			continue;
-		rlock(&a->rd.lock);
 		if(a->state != Aidle){
 			st->attached++;
 			st->in_use += a->budget.used;
@@ -205,7 +212,6 @@ pebble_secure_sysstats(PebbleSysStats *st)
 			st->wiped += a->budget.wiped;
 			slot += a->slotbytes;
 		}
-		runlock(&a->rd.lock);
 	}
 	st->wiped += ATOMLOAD(&pb->exitwiped);
 	st->deferred += ATOMLOAD(&pb->exitdeferred);
@@ -218,7 +224,9 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
 	st->paged_out = ATOMLOAD(&pb->pager.pagedout);
-	wunlock(&pb->exitlk);	/* the heap's figures too: an exit gives memory back */
+	for(i = 0; i < pb->conf.nproc; i++)
+		runlock(&pb->areas[i].rd.lock);
+	wunlock(&pb->exitlk);
 	return PEBBLE_ERR_OK;
 }
 

@@ -18,6 +18,9 @@
  *    the pager running;
  *  - a settings string is canonical and, for a key nobody sets, the
  *    value it was;
+ *  - the system statistics are one moment: no more in the largest free
+ *    block than is free, and in use, rounding and free add up to the
+ *    heap, while every other thread allocates, frees and exits;
  *  - an exit is one step: once a call has found the forked child gone,
  *    no later call sees the allocation it left to its parent still
  *    the child's, nor the one it shared with another proc still there,
@@ -96,7 +99,7 @@ struct Thr {
 	usize	used;		/* bytes this worker holds */
 };
 
-static Thr	thr[NWORK+5];
+static Thr	thr[NWORK+6];
 
 /* a forked child and what it holds, published by forkchurn for the exit observer */
 typedef struct Pub Pub;
@@ -604,6 +607,35 @@ pager(void *arg)
 	return nil;
 }
 
+/*
+ * The system statistics, ten times a second: read as one moment, their
+ * figures agree with each other.  A call waits out every exit in
+ * flight and then holds every area's lock a moment; with this churn of
+ * exits and more threads than cores it takes 10 ms on average in the
+ * plain build and 90 ms under TSan (measured 4 December, the same with
+ * areas read one at a time), and the others wait meanwhile.  Under
+ * TSan, 8 s: without this thread 105,000-143,000 calls/s, with it
+ * 50,000-58,000, and with it every 20 ms 20,000.
+ */
+static void*
+sysstats(void *arg)
+{
+	struct timespec ts = { 0, 100*1000*1000 };
+	PebbleSysStats ss;
+	Thr *w;
+
+	w = arg;
+	while(!__atomic_load_n(&stop, __ATOMIC_RELAXED)){
+		in(w, "sysstats");
+		OK(done(w, pebble_secure_sysstats(&ss)));
+		EQ(ss.in_use + ss.rounding + ss.free_bytes, ss.heap_size);
+		CHECK(ss.largest_free <= ss.free_bytes);
+		CHECK(ss.attached <= NSLOT);
+		nanosleep(&ts, nil);
+	}
+	return nil;
+}
+
 static double
 now(void)
 {
@@ -707,6 +739,8 @@ main(int argc, char **argv)
 	mkthr("settings", &procs[Setter]);
 	fn[nthr] = pager;
 	mkthr("pager", nil);
+	fn[nthr] = sysstats;
+	mkthr("sysstats", nil);
 	for(i = 0; i < nthr; i++)
 		pthread_create(&t[i], nil, fn[i], &thr[i]);
 	t0 = tp = now();

@@ -8,6 +8,8 @@
  * in its slot, lets the call go on, and judges the outcome.  One
  * thread does it all: the interleaving is fixed, the result exact.
  */
+#include <pthread.h>
+#include <time.h>
 #include "fix.h"
 
 enum { Slot = 1 };
@@ -376,9 +378,76 @@ testheirrecycle(void)
 	teardown();
 }
 
+/*
+ * The system statistics are one moment (DESIGN.md, Threads: every call
+ * is atomic).  Stopped between its looks at two areas, another thread
+ * allocates in the area already looked at and then frees in the one
+ * not yet looked at: reading the areas one at a time would count
+ * neither allocation, which no serial order gives (the alloc comes
+ * first).  Holding every area's lock until all is read, the other
+ * thread waits, and the statistics see the moment before it.
+ */
+static Proc	*sa, *sb;
+static void	*sy;
+static int	sdone;
+
+static void*
+allocfree(void *arg)
+{
+	void *x;
+
+	(void)arg;
+	EQ(pebble_secure_alloc_simple(sa, 100, &x), PEBBLE_ERR_OK);
+	EQ(pebble_secure_free(sb, sy), PEBBLE_ERR_OK);
+	__atomic_store_n(&sdone, 1, __ATOMIC_RELEASE);
+	return nil;
+}
+
+static pthread_t	sthr;
+
+static void
+midstats(void *arg)
+{
+	struct timespec ts = {0, 1000000};
+	int i;
+
+	if(!nthlock(midstats, arg, 3))	/* exitlk, slot 0's lock, then this: before slot 1's */
+		return;
+	CHECK(pthread_create(&sthr, nil, allocfree, nil) == 0);
+	/* long enough for the other thread to do both, were slot 0 not held */
+	for(i = 0; i < 200 && !__atomic_load_n(&sdone, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&ts, nil);
+}
+
+static void
+teststatsmoment(void)
+{
+	PebbleSysStats st;
+	int n;
+
+	setup(1<<20, 1<<16);
+	sa = attached(0, "glenda", nil);
+	sb = attached(1, "glenda", nil);
+	OK(pebble_secure_alloc_simple(sb, 200, &sy));
+	sdone = 0;
+	n = 0;
+	detlockhook(midstats, &n);
+	OK(pebble_secure_sysstats(&st));
+	EQ(n, 3);
+	CHECK(pthread_join(sthr, nil) == 0);
+	EQ(sdone, 1);
+	EQ(st.live_allocations, 1);	/* before both: y alone */
+	EQ(st.in_use, 200);
+	OK(pebble_secure_sysstats(&st));
+	EQ(st.live_allocations, 1);	/* after both: x alone */
+	EQ(st.in_use, 100);
+	teardown();
+}
+
 void
 testrace(void)
 {
+	teststatsmoment();
 	testdying();
 	testattachrecycle();
 	testownermoves();
