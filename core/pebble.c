@@ -173,6 +173,19 @@ pebblelive(void)
 	return pb != nil;
 }
 
+/* every area's lock, to read, in slot order; or let them go */
+static void
+readall(int on)
+{
+	int i;
+
+	for(i = 0; i < pb->conf.nproc; i++)
+		if(on)
+			rlock(&pb->areas[i].rd.lock);
+		else
+			runlock(&pb->areas[i].rd.lock);
+}
+
 int
 pebble_secure_sysstats(PebbleSysStats *st)
 {
@@ -200,8 +213,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	 * lock set when it must block.
 	 */
 	wlock(&pb->exitlk);
-	for(i = 0; i < pb->conf.nproc; i++)
-		rlock(&pb->areas[i].rd.lock);
+	readall(1);
 	for(i = 0; i < pb->conf.nproc; i++){
 		a = &pb->areas[i];
 		if(a->state != Aidle){
@@ -224,8 +236,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	st->locked = pb->locked;
 	st->record_size = sizeof(Rec);
 	st->paged_out = ATOMLOAD(&pb->pager.pagedout);
-	for(i = 0; i < pb->conf.nproc; i++)
-		runlock(&pb->areas[i].rd.lock);
+	readall(0);
 	wunlock(&pb->exitlk);
 	return PEBBLE_ERR_OK;
 }

@@ -22,7 +22,7 @@ smallest failing one is skipped.  An unmutated baseline runs first and must pass
                                                  of the named profiles (every fault) and of swarm
     /usr/bin/python3 props/mutants.py --by c     the C tests alone (build/pebbletest)
 
-Three mutants (INTERLEAVING) break what only a second thread acting between two of one call's
+Four mutants (INTERLEAVING) break what only a second thread acting between two of one call's
 locks can see; --by sim and --by props list them as out of reach and do not run them.
 
 Exit status 0 if every mutant was killed, 1 if any survived, 2 on a
@@ -207,6 +207,10 @@ MUTANTS = [
     ("exit-owner-read-once", "core/proc.c",
      "}while(ok && ATOMLOAD(&g->owner) != o);", "}while(0);",
      "an exit's lock set misses the owner a held grant passed to while the set was taken"),
+    ("stats-area-at-a-time", "core/pebble.c",
+     "\t\tif(on)\n\t\t\trlock(&pb->areas[i].rd.lock);\n\t\telse\n\t\t\trunlock(&pb->areas[i].rd.lock);",
+     "\t\tif(on){\n\t\t\trlock(&pb->areas[i].rd.lock);\n\t\t\trunlock(&pb->areas[i].rd.lock);\n\t\t}",
+     "the system statistics look at each area's lock and let it go before reading: a thread's alloc and later free between two looks are both missed"),
 ]
 
 # Mutants that only an interleaving inside one call shows: a second thread acting between two
@@ -214,7 +218,7 @@ MUTANTS = [
 # tests' threads meet at random; the C tests stop the call at a chosen lock (detlockhook) and
 # pebblestress runs real threads with an exit observer.  For the sim and props checks these are
 # out of reach and are reported as such, not as survivors.
-INTERLEAVING = {"attach-reads-recycled-parent", "exit-gone-too-soon", "exit-owner-read-once"}
+INTERLEAVING = {"attach-reads-recycled-parent", "exit-gone-too-soon", "exit-owner-read-once", "stats-area-at-a-time"}
 
 # what each check runs in a scratch tree: build targets, then a command (stops at the first failure)
 SIMCAMPAIGN = ("for t in traces/*.trace; do build/pebblesim replay $t > /dev/null 2>&1 || { echo \"E replay $t fails\"; exit 1; }; done; "
