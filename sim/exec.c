@@ -51,7 +51,7 @@ guard(Ev *e, Want *w, usize big)
 		return;
 	if(sim.sandwichnext || sw.armed)
 		sw.full = 1;
-	else if((w->r < 0 && w->r > -Nres && sample(&sim.nref[e->op][-w->r], Refirst, Refevery)) || (big && sim.nbig++ % 4 == 0))
+	else if((w->r < 0 && w->r > -Nres && sample(&sim.nref[e->op][-w->r], Refirst, Refevery)) || (big && sample(&sim.nbig, 0, 4)))
 		sw.on = 1;
 	sim.sandwichnext = 0;
 	if(sw.full)
