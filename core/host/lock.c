@@ -15,6 +15,11 @@
  * gives the processor away with sched_yield at each further look.
  * Yielding is not sleeping on the lock: no one has to wake the
  * waiter, it is runnable all along.
+ *
+ * Letting go of a lock not held is a bug in the caller, found here at
+ * once rather than as a race later, as 9front's unlock reports "not
+ * locked": a look at a word the holder already owns, so it costs
+ * nothing a pair could measure.
  */
 #include <sched.h>
 #include "../host.h"
@@ -89,6 +94,8 @@ lock(Lock *l)
 void
 unlock(Lock *l)
 {
+	if(__atomic_load_n(&l->key, __ATOMIC_RELAXED) == 0)
+		hostpanic("unlock: not locked");
 	__atomic_store_n(&l->key, 0, __ATOMIC_RELEASE);
 }
 
@@ -111,7 +118,11 @@ rlock(RWLock *l)
 void
 runlock(RWLock *l)
 {
-	__atomic_sub_fetch(&l->state, 1, __ATOMIC_RELEASE);
+	long s;
+
+	s = __atomic_sub_fetch(&l->state, 1, __ATOMIC_RELEASE);
+	if(s < 0 || (s & (Wwait-1)) == Wwait-1)
+		hostpanic("runlock: not read-locked");
 }
 
 int
@@ -145,5 +156,7 @@ wlock(RWLock *l)
 void
 wunlock(RWLock *l)
 {
+	if(__atomic_load_n(&l->state, __ATOMIC_RELAXED) != Wheld)
+		hostpanic("wunlock: not write-locked");
 	__atomic_store_n(&l->state, 0, __ATOMIC_RELEASE);
 }
