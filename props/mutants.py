@@ -21,6 +21,7 @@ smallest failing one is skipped.  An unmutated baseline runs first and must pass
                                                  committed trace, then sweeps of 200 seeds x 20,000 events
                                                  of the named profiles (every fault) and of swarm
     /usr/bin/python3 props/mutants.py --by c     the C tests alone (build/pebbletest)
+    /usr/bin/python3 props/mutants.py --by asan  the C tests built with ASan and UBSan (build/asan/pebbletest)
 
 Four mutants (INTERLEAVING) break what only a second thread acting between two of one call's
 locks can see; --by sim and --by props list them as out of reach and do not run them.
@@ -228,6 +229,7 @@ CHECKS = {
     "props": (["build/libpebble.so", "build/props/pebble_cdef.h", "build/pebblemlock"], None),
     "sim": (["build/pebblesim"], SIMCAMPAIGN),
     "c": (["build/pebbletest"], "build/pebbletest > t.out 2>&1 || { grep -m3 -i 'fail' t.out | sed 's/^/E Error: /'; exit 1; }"),
+    "asan": (["build/asan/pebbletest"], "build/asan/pebbletest > t.out 2>&1 || { grep -m3 -i 'fail\\|ERROR: \\|runtime error' t.out | sed 's/^/E Error: /'; exit 1; }"),
 }
 BY = "props"
 
@@ -297,7 +299,7 @@ def main():
     ap.add_argument("--tests", default="props/")
     ap.add_argument("-v", action="store_true", help="print the test output of survivors and set-up failures")
     ap.add_argument("--by", choices=sorted(CHECKS), default="props",
-                    help="which check faces the mutants: props (pytest props/), sim (the simulator's campaign), c (the C tests)")
+                    help="which check faces the mutants: props (pytest props/), sim (the simulator's campaign), c (the C tests), asan (them under ASan+UBSan)")
     args = ap.parse_args()
     global BY
     BY = args.by
