@@ -44,8 +44,6 @@ import json
 import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -147,20 +145,6 @@ def apply(tree, mut):
     return f, text
 
 
-def run(cmd, cwd, timeout):
-    """mutants.py's run, but a hang is killed with everything it started (its process group)."""
-    env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PEBBLE_PROPS_NOSHRINK="1")
-    pr = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, start_new_session=True)
-    try:
-        out, _ = pr.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(pr.pid, signal.SIGKILL)
-        pr.communicate()
-        return None, "timed out after %ds" % timeout
-    return pr.returncode, out
-
-
 def layered(tree, layers, timeout):
     """Run the checks in turn: ('killed', by, why), ('survived',), or ('no build', out)."""
     for by in layers:
@@ -170,9 +154,9 @@ def layered(tree, layers, timeout):
         if rc != 0:
             return ("no build", out[-2000:])
         if cmd is not None:
-            rc, out = run(["sh", "-c", cmd], tree, timeout[by])
+            rc, out = M.run(["sh", "-c", cmd], tree, timeout[by])
         else:
-            rc, out = run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "props/"],
+            rc, out = M.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "props/"],
                           tree, timeout[by])
         if rc is None:
             return ("killed", by, "timed out after %ds" % timeout[by])

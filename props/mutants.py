@@ -34,6 +34,7 @@ does not build).
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -243,13 +244,18 @@ def scratch_copy():
 
 
 def run(cmd, cwd, timeout=900):
+    """Run cmd in cwd; on a timeout kill it with everything it started (its process group:
+    a hung test under sh -c would otherwise keep spinning)."""
     env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PEBBLE_PROPS_NOSHRINK="1")
+    pr = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, start_new_session=True)
     try:
-        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        out, _ = pr.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(pr.pid, signal.SIGKILL)
+        pr.communicate()
         return None, "timed out after %ds" % timeout
-    return done.returncode, done.stdout
+    return pr.returncode, out
 
 
 def suite(tree, tests):
