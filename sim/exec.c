@@ -1,5 +1,6 @@
 /*
- * The executor: one event is expect -> call -> compare -> apply.  The
+ * The executor: one event is expect -> call -> compare -> apply (the
+ * memory calls are in memcalls.c, the others in calls.c).  The
  * rulebook (rules.c) says what the call must return; the core is
  * called; the result is compared (check.c); on success the rulebook's
  * effect is applied to the shadow; then the cheap checks of what the
@@ -20,12 +21,10 @@ enum {
 	NOMEM	= PEBBLE_ERR_NOMEM,
 	Refirst	= 8,	/* refusals of a cell always bracketed */
 	Refevery	= 128,	/* ... then one in this many */
-	Partfirst	= 32,	/* partial frees releasing pages always checked */
-	Partevery	= 16,
 };
 
 /* is this one of the first n, or of every k-th after, counting in *c */
-static int
+int
 sample(uvlong *c, uvlong n, uvlong k)
 {
 	uvlong i;
@@ -102,7 +101,7 @@ compare(Ev *e, vlong got, Want *w)
  * read before it is written is a page too) plus what is written.  Past
  * --max-memory the run stops (exit 2) before it touches more.
  */
-static int
+int
 overmem(Ev *e, usize more)
 {
 	if(sim.maxmem == 0 || sim.fail || 2*sim.inuse + sim.shadowbytes + more <= sim.maxmem)
@@ -113,6 +112,13 @@ overmem(Ev *e, usize more)
 	snprintf(sim.msg, sizeof sim.msg, "the run needs more than --max-memory %lu bytes (%lu allocated, %lu written, %lu more)",
 		(ulong)sim.maxmem, (ulong)sim.inuse, (ulong)sim.shadowbytes, (ulong)more);
 	return 1;
+}
+
+/* is an injected metadata failure armed for this event? */
+int
+armed(void)
+{
+	return sw.armed;
 }
 
 SAlloc*
@@ -142,178 +148,6 @@ xfork(Ev *e)
 	got = pebble_secure_attach(e->peer != 0 ? hostproc(par, e->peer, 0) : nil, procof(p));
 	if(compare(e, got, &w))
 		applyattach(p, e->peer != 0 ? par : nil);
-	return got;
-}
-
-/* the id the core gave a, learnt from info: never reused, increasing within one proc */
-static void
-learnid(Ev *e, SAlloc *a)
-{
-	SecureAllocation in;
-
-	if(pebble_secure_info(procof(a->owner), (void*)a->ptr, &in) != OK){
-		violation(e, "info of the new #%llu failed", a->h);
-		return;
-	}
-	a->id = in.id;
-	if(a->owner->lastid != 0 && in.id <= a->owner->lastid)
-		violation(e, "#%llu has id %llu, not above pid %lu's last %llu", a->h, in.id, a->owner->pid, a->owner->lastid);
-	a->owner->lastid = in.id;
-}
-
-static vlong
-xalloc(Ev *e, SProc *p)
-{
-	SAlloc *a;
-	Want w;
-	vlong got;
-	void *ptr;
-	PebbleSysStats st;
-
-	w = rulealloc(p, e->n[0], e->n[1]);
-	guard(e, &w, w.r == OK && e->n[0] >= (sim.arenasize - sim.inuse) / 8);
-	ptr = nil;
-	got = pebble_secure_alloc(hostproc(p, e->pid, 0), e->n[0], &ptr, e->n[1]);
-	if(got == NOMEM && w.r == OK && !sw.armed && !sim.fail && e->n[0] > 65536){
-		/*
-		 * heap NOMEM: then no allocation of this size could succeed.  Only
-		 * for sizes of whole pages (docs/core.md: above 64 KiB): a smaller
-		 * one needs a run of its class, which may not fit where the largest
-		 * single allocation would.
-		 */
-		sim.inv[Ilargest]++;
-		pebble_secure_sysstats(&st);
-		if(((e->n[0] + 4095) & ~(uvlong)4095) <= st.largest_free)
-			violation(e, "alloc of %llu was NOMEM, yet largest_free is %lu", e->n[0], (ulong)st.largest_free);
-	}
-	if(!compare(e, got, &w))
-		return got;
-	if(findalloc(e->h) != nil){
-		tracebad(e, "alloc names a handle already used in this trace");
-		return got;
-	}
-	if(overmem(e, 2*e->n[0]))
-		return got;
-	a = newalloc(e->h, p, (uintptr)ptr, e->n[0], e->n[1]);
-	a->audited = p->audit && sim.auditing;
-	a->time = e->time;
-	a->mkpid = p->pid;
-	auditexp(a, 1);		/* ALLOC */
-	checknew(e, a);
-	learnid(e, a);
-	return got;
-}
-
-/* write and read through the access check, a piece of scratch at a time */
-static void
-touch(Ev *e, SAlloc *t, uintptr v, usize len)
-{
-	usize k, off;
-	uchar *b;
-
-	b = sim.scratch;
-	for(off = v - t->ptr; len > 0; off += k, len -= k){
-		k = len < sim.nscratch ? len : sim.nscratch;
-		if(e->op == Owrite){
-			pattern(b, e->h, off, k);
-			memmove((void*)(t->ptr + off), b, k);
-			shadowwrite(t, off, b, k);
-		}else{
-			sim.inv[Ibytes]++;
-			if(shadowcmp(t, off, (uchar*)(t->ptr + off), k) != 0){
-				violation(e, "#%llu: %lu bytes at offset %lu differ from what was written", t->h, (ulong)k, (ulong)off);
-				return;
-			}
-		}
-	}
-}
-
-static vlong
-xtouch(Ev *e, SProc *p)
-{
-	SAlloc *a;
-	uintptr v;
-	Want w;
-	vlong got;
-	int perm;
-
-	if((a = handle(e)) == nil)
-		return Rnone;
-	v = a->ptr + e->n[0];
-	perm = e->op == Owrite ? PEBBLE_WRITE : e->op == Oread ? PEBBLE_READ : (int)e->n[2];
-	w = ruleaccess(p, v, e->n[1], perm);
-	if(w.denied && w.t->owner != p && !hasgrant(w.t, p))
-		sim.inv[Istranger]++;
-	guard(e, &w, 0);
-	got = pebble_secure_check(hostproc(p, e->pid, 0), (void*)v, e->n[1], perm);
-	if(compare(e, got, &w) && e->op != Ocheck && !(e->op == Owrite && overmem(e, e->n[1])))
-		touch(e, w.t, v, e->n[1]);
-	return got;
-}
-
-/* the bytes of whole pages in [v, v+n) */
-static usize
-wholepages(uintptr v, usize n)
-{
-	uintptr lo, hi;
-
-	lo = (v + 4095) & ~(uintptr)4095;
-	hi = (v + n) & ~(uintptr)4095;
-	return hi > lo ? hi - lo : 0;
-}
-
-static void
-partialfree(Ev *e, uintptr v, usize n, PebbleSysStats *s0)
-{
-	PebbleSysStats s1;
-	usize whole;
-
-	whole = wholepages(v, n);
-	sim.inv[Ipartial]++;
-	pebble_secure_sysstats(&s1);
-	if(s1.free_bytes < s0->free_bytes + whole)
-		violation(e, "a partial free of %lu bytes released %lu whole pages, but free bytes grew %lu -> %lu",
-			(ulong)n, (ulong)whole/4096, (ulong)s0->free_bytes, (ulong)s1.free_bytes);
-}
-
-static vlong
-xmemop(Ev *e, SProc *p)
-{
-	SAlloc *a, *t;
-	uintptr v;
-	Want w;
-	vlong got;
-	Proc *hp;
-	PebbleSysStats s0;
-	int part, wipe;
-
-	if((a = handle(e)) == nil)
-		return Rnone;
-	v = a->ptr;
-	w = rulememop(e->op, p, v, e->op == Ofree ? 0 : e->n[0]);
-	/* the statistics are read around a partial free only when it releases a page (sampled): they walk the heap */
-	part = w.r == OK && e->op == Ofreesize && w.n < w.t->size && wholepages(v, w.n) > 0
-		&& sample(&sim.npart, Partfirst, Partevery);
-	if(part)
-		pebble_secure_sysstats(&s0);
-	guard(e, &w, 0);
-	hp = hostproc(p, e->pid, 0);
-	switch(e->op){
-	case Ofree:	got = pebble_secure_free(hp, (void*)v); break;
-	case Ofreesize:	got = pebble_secure_free_size(hp, (void*)v, e->n[0]); break;
-	case Owipe:	got = pebble_secure_wipe(hp, (void*)v, e->n[0]); break;
-	default:	got = pebble_secure_wipe_and_free(hp, (void*)v, e->n[0]); break;
-	}
-	if(!compare(e, got, &w))
-		return got;
-	t = w.t;
-	touched = t->owner;
-	wipe = e->op == Owipe || e->op == Owipefree || t->owner->wipe;
-	applymemop(e->op, &w);
-	if(wipe)
-		checkwiped(e, t, v, w.n);
-	if(part && !sim.fail)
-		partialfree(e, v, w.n, &s0);
 	return got;
 }
 

@@ -1,10 +1,10 @@
 /*
  * The rulebook, the executor and the per-event checks: what DESIGN.md
  * says each call returns and changes (rules.c, rulesproc.c), how an
- * event is expected, made, compared and applied (exec.c, calls.c), and
- * what is checked after it (check.c).  Included after sim.h by the
- * files that predict or judge a call; the rest of sim/ needs only
- * execev, in sim.h.
+ * event is expected, made, compared and applied (exec.c, memcalls.c,
+ * calls.c), and what is checked after it (check.c).  Included after
+ * sim.h by the files that predict or judge a call; the rest of sim/
+ * needs only execev, in simfns.h.
  */
 /* rules.c, rulesproc.c: what DESIGN.md says each call returns, and what it changes */
 struct Want {
@@ -40,11 +40,17 @@ Want	ruledetach(SProc*);
 void	applydetach(SProc*);
 SProc*	heirof(SProc*);
 
-/* exec.c, calls.c: the executor */
+/* exec.c, memcalls.c, calls.c: the executor */
 extern SProc	*touched;
+int	sample(uvlong *c, uvlong n, uvlong k);
 void	guard(Ev*, Want*, usize big);
+int	armed(void);
 int	compare(Ev*, vlong got, Want*);
+int	overmem(Ev*, usize more);
 SAlloc*	handle(Ev*);
+vlong	xalloc(Ev*, SProc*);
+vlong	xtouch(Ev*, SProc*);
+vlong	xmemop(Ev*, SProc*);
 vlong	xshare(Ev*, SProc*);
 vlong	xinfo(Ev*, SProc*);
 vlong	xaudit(Ev*, SProc*);
