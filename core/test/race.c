@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <time.h>
 #include "fix.h"
+#include "dat.h"
 
 enum { Slot = 1 };
 
@@ -444,6 +445,161 @@ teststatsmoment(void)
 	teardown();
 }
 
+/*
+ * A detach whose lock set cannot be had by trying (another thread
+ * holds the heir's lock through every round of Ntry) takes it in slot
+ * order, waiting: the exit waits for the holder, then happens whole.
+ * The exiting kid's memory, which its parent holds a grant on, passes
+ * to the parent; the grant the kid held on a third proc's memory goes,
+ * and that proc's lock was part of the set.
+ */
+static Proc	*opar, *okid, *ox;
+static void	*okm, *oxm;
+static int	oheld, oreleased;
+static pthread_t	othr;
+
+static void*
+holdheir(void *arg)
+{
+	struct timespec ts = {0, 20000000};
+
+	(void)arg;
+	wlock(&pb->areas[0].rd.lock);
+	__atomic_store_n(&oheld, 1, __ATOMIC_RELEASE);
+	nanosleep(&ts, nil);	/* far longer than Ntry rounds of trying */
+	__atomic_store_n(&oreleased, 1, __ATOMIC_RELEASE);
+	wunlock(&pb->areas[0].rd.lock);
+	return nil;
+}
+
+static void
+heirheld(void *arg)
+{
+	struct timespec ts = {0, 100000};
+
+	if(!nthlock(heirheld, arg, 3))	/* the kid's third lock (exitlk): closed, nothing held */
+		return;
+	CHECK(pthread_create(&othr, nil, holdheir, nil) == 0);
+	while(!__atomic_load_n(&oheld, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, nil);
+}
+
+static void
+testorderlock(void)
+{
+	SecureAllocation info;
+	int n;
+
+	setup(1<<20, 1<<16);
+	opar = attached(0, "glenda", nil);
+	okid = attached(1, "glenda", opar);
+	ox = attached(2, "glenda", nil);
+	OK(pebble_secure_alloc_simple(okid, 100, &okm));
+	OK(pebble_secure_share(okid, opar, okm, PEBBLE_READ));
+	OK(pebble_secure_alloc_simple(ox, 200, &oxm));
+	OK(pebble_secure_share(ox, okid, oxm, PEBBLE_READ));
+	oheld = oreleased = 0;
+	n = 0;
+	detlockhook(heirheld, &n);
+	OK(pebble_secure_detach(okid));
+	EQ(n, 3);
+	EQ(__atomic_load_n(&oreleased, __ATOMIC_ACQUIRE), 1);	/* it waited for the heir's lock */
+	CHECK(pthread_join(othr, nil) == 0);
+	OK(pebble_secure_info(opar, okm, &info));	/* the parent owns it now */
+	EQ(info.ngrants, 0);
+	EQ(stats(opar).num_allocations, 1);
+	OK(pebble_secure_info(ox, oxm, &info));
+	EQ(info.ngrants, 0);	/* the kid's grant on x's memory went with it */
+	EQ(pebble_secure_check(okid, oxm, 1, PEBBLE_READ), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_free(opar, okm));
+	OK(pebble_secure_detach(ox));
+	OK(pebble_secure_detach(opar));
+	teardown();
+}
+
+/*
+ * A call that finds its proc closing (another thread's detach of it
+ * has begun) lets go of what it holds, waits for the exit, and is
+ * NOTFOUND: a share naming the closing proc as target, and a second
+ * detach of it.  The exiting thread is stopped with its area closed
+ * and nothing held until the other call has reached the closing
+ * proc's lock; were that call to keep a lock while it waits, the exit
+ * could never take its lock set, and were it to return before the exit
+ * is done, a later call of its thread would still find the proc.
+ */
+enum { Cshare, Cdetach };
+static int	cwhich, cat, creached;
+static vlong	cgot;
+static pthread_t	cthr;
+
+static vlong	cafter;
+
+/* the call, then a stats of gone: the call came after the exit, so this does too */
+static void*
+closingcall(void *arg)
+{
+	PebbleSecureStats st;
+
+	(void)arg;
+	if(cwhich == Cshare)
+		cgot = pebble_secure_share(owner, gone, ownmem, PEBBLE_READ);
+	else
+		cgot = pebble_secure_detach(gone);
+	cafter = pebble_secure_stats(gone, &st);
+	return nil;
+}
+
+/* the other call's lock at which it next looks at gone's state */
+static void
+reached(void *arg)
+{
+	if(!nthlock(reached, arg, cat))
+		return;
+	__atomic_store_n(&creached, 1, __ATOMIC_RELEASE);
+}
+
+static void
+exitclosed(void *arg)
+{
+	struct timespec ts = {0, 100000}, settle = {0, 5000000};
+	static int m;
+
+	if(!nthlock(exitclosed, arg, 3))	/* gone's detach, third lock (exitlk): closed, nothing held */
+		return;
+	m = 0;
+	detlockhook(reached, &m);
+	CHECK(pthread_create(&cthr, nil, closingcall, nil) == 0);
+	while(!__atomic_load_n(&creached, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, nil);
+	nanosleep(&settle, nil);	/* for it to see the state and begin to wait */
+}
+
+static void
+testclosing(int which)
+{
+	SecureAllocation info;
+	int n;
+
+	world(100);
+	cwhich = which;
+	cat = which == Cshare ? 2 : 1;	/* share: its owner's lock, then gone's heldlk; detach: gone's lock */
+	creached = 0;
+	cgot = cafter = 1;
+	n = 0;
+	detlockhook(exitclosed, &n);
+	OK(pebble_secure_detach(gone));
+	CHECK(pthread_join(cthr, nil) == 0);
+	EQ(n, 3);
+	EQ(cgot, PEBBLE_ERR_NOTFOUND);
+	EQ(cafter, PEBBLE_ERR_NOTFOUND);	/* it did not return before the exit was done */
+	OK(pebble_secure_info(owner, ownmem, &info));
+	EQ(info.ngrants, 0);
+	OK(pebble_secure_alloc_simple(owner, 50, &newmem));	/* owner's lock is free */
+	EQ(pebble_secure_detach(gone), PEBBLE_ERR_NOTFOUND);
+	OK(pebble_secure_detach(owner));
+	teardown();
+}
+
 void
 testrace(void)
 {
@@ -452,6 +608,9 @@ testrace(void)
 	testattachrecycle();
 	testownermoves();
 	testheirrecycle();
+	testorderlock();
+	testclosing(Cshare);
+	testclosing(Cdetach);
 	testshare1();
 	testsharer();
 	testrevoke1();
