@@ -173,8 +173,8 @@ def main():
     ap.add_argument("--only", default="", help="run these mutants (comma-separated numbers)")
     ap.add_argument("--file", default="", help="only mutants of files whose path contains this")
     ap.add_argument("--layers", default="c,asan,sim,props", help="the checks, in order (c, asan, sim, props)")
-    ap.add_argument("--timeout", default="c=30,asan=120,sim=180,props=900",
-                    help="seconds each check may run before the mutant counts as killed (a hang)")
+    ap.add_argument("--timeout", default="",
+                    help="LAYER=SECONDS,...: how long a check may run before the mutant counts as killed (a hang); each overrides its default (c=30, asan=120, sim=180, props=900)")
     ap.add_argument("-j", type=int, default=1)
     ap.add_argument("--json", default="", help="write every result here, one JSON line a mutant as it ends")
     ap.add_argument("--skip", default="", help="leave out the mutants a former --json file has results for")
@@ -196,7 +196,12 @@ def main():
             done = {json.loads(l)["n"] for l in fh if l.strip()}
         pool = [m for m in pool if m[0] not in done]
     layers = args.layers.split(",")
-    timeout = {k: int(v) for k, v in (kv.split("=") for kv in args.timeout.split(","))}
+    timeout = {"c": 30, "asan": 120, "sim": 180, "props": 900}
+    for kv in filter(None, args.timeout.split(",")):
+        k, _, v = kv.partition("=")
+        if k not in timeout or not v.isdigit():
+            ap.error("--timeout: %r is not LAYER=SECONDS (layers: %s)" % (kv, ",".join(timeout)))
+        timeout[k] = int(v)
     print("%d mutants generated, %d to run (seed %d), layers %s" % (len(allm), len(pool), args.seed, " -> ".join(layers)), flush=True)
 
     trees = [M.scratch_copy() for _ in range(max(1, args.j))]

@@ -171,8 +171,11 @@ largest(void)
 	OK(pebble_secure_alloc_simple(a, 5000, &p));
 	OK(pebble_secure_free(a, p));	/* a keeps the empty run: still free */
 	EQ(sys().largest_free, 4<<20);
-	OK(pebble_secure_alloc_simple(b, 4<<20, &p));
+	OK(pebble_secure_alloc_simple(b, 4<<20, &p));	/* takes a's empty run back, under a's lock */
+	FAILS(pebble_secure_alloc_simple(a, 5000, &q[0]), PEBBLE_ERR_NOMEM);	/* the lock let go, the run gone */
 	OK(pebble_secure_free(b, p));
+	OK(pebble_secure_alloc_simple(a, 5000, &q[0]));
+	OK(pebble_secure_free(a, q[0]));
 	teardown();
 
 	x = 7;
@@ -314,12 +317,48 @@ exitwipes(void)
 	detcheckarena(0);
 }
 
+/*
+ * New pages that need a span structure for the rest of the free span
+ * they are cut from, when none can be had: NOMEM, nothing changed, and
+ * the heap usable at once (the heap's lock let go on that path too).
+ */
+static void
+pagenomem(void)
+{
+	Proc *a;
+	void *p;
+	int i, r, nomem;
+
+	setup(8<<20, 8<<20);
+	a = attached(0, "glenda", nil);
+	OK(pebble_set_secure_conf(a, "pebble.secure.audit", "0"));	/* no audit block: the record, then the pages */
+	nomem = 0;
+	for(i = 0; i < 600 && nomem == 0; i++){
+		detfailmalloc(2);	/* the record is the first; a new chunk of span structures the second */
+		r = pebble_secure_alloc_simple(a, 3*4096, &p);
+		detfailmalloc(0);
+		if(r == PEBBLE_ERR_OK)
+			continue;	/* kept: every one takes a span structure */
+		EQ(r, PEBBLE_ERR_NOMEM);
+		nomem++;
+		detfailmalloc(2);
+		FAILS(pebble_secure_alloc_simple(a, 3*4096, &p), PEBBLE_ERR_NOMEM);
+		detfailmalloc(0);
+		OK(pebble_secure_alloc_simple(a, 3*4096, &p));
+		OK(pebble_secure_free(a, p));
+	}
+	EQ(nomem, 1);
+	CHECK(i > 200);	/* it took the span structures of the first chunk */
+	teardown();
+}
+
 void
 testrelease(void)
 {
 	partialgivesback();
 	partialpages();
 	partialnomem();
+	pagenomem();
 	largest();
 	refusedalloc();
 	dirtyslotrefused();
