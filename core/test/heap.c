@@ -24,6 +24,17 @@ instances(void)
 	c.nproc = 4;
 	c.auditsize = -5;
 	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	c.auditsize = PEBBLE_MAXAUDIT+1;
+	EQ(pebbleinit(&c), PEBBLE_ERR_INVALID);
+	CHECK(!pebblelive());
+	c.auditsize = PEBBLE_MAXAUDIT;	/* the largest ring is allowed (its pages made when written) */
+	OK(pebbleinit(&c));
+	pebbleshutdown();
+	c.auditsize = 0;
+	c.nproc = PEBBLE_MAXNPROC;	/* and the largest proc table */
+	OK(pebbleinit(&c));
+	pebbleshutdown();
+	c.nproc = 4;
 	CHECK(!pebblelive());
 	EQ(detblocks(), 0);
 
