@@ -306,6 +306,7 @@ static struct {
 	usize	size;
 }	kept[Nkeep];
 static int	keepnext;	/* the slot to evict when all are taken */
+static long	narena;		/* arenas given and not yet taken back */
 
 void*
 hostarena(usize size, int mayunlock, int *locked)
@@ -324,10 +325,20 @@ hostarena(usize size, int mayunlock, int *locked)
 			p = kept[i].p;
 			kept[i].p = nil;
 			memset(p, 0, size);
+			__atomic_add_fetch(&narena, 1, __ATOMIC_RELAXED);
 			return p;
 		}
 	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? nil : p;	/* zero pages, made when first touched */
+	if(p == MAP_FAILED)
+		return nil;
+	__atomic_add_fetch(&narena, 1, __ATOMIC_RELAXED);
+	return p;	/* zero pages, made when first touched */
+}
+
+long
+detarenas(void)
+{
+	return __atomic_load_n(&narena, __ATOMIC_RELAXED);
 }
 
 static void
@@ -367,6 +378,7 @@ hostarenafree(void *base, usize size)
 	uchar *p;
 	usize i, j;
 
+	__atomic_sub_fetch(&narena, 1, __ATOMIC_RELAXED);
 	/* a word at a time: the fuzzers' api target tears an arena down on every input */
 	if(checkarena){
 		w = base;

@@ -25,6 +25,7 @@ void	detfailswap(long n);		/* fail the nth hostswapout from now; 0 off */
 void	detrefuselock(int on);		/* hostarena cannot lock the arena; detreset turns it off */
 void	detcheckarena(int on);	/* at teardown, count the arena's non-zero bytes */
 usize	detarenaleft(void);		/* what the last teardown left: 0 */
+long	detarenas(void);		/* arenas the core holds now */
 /*
  * Call fn(arg) once, at the next lock, rlock or wlock any call takes,
  * before taking it: a test stops a call between the look-ups it makes

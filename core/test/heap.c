@@ -304,15 +304,18 @@ testheaplock(void)
 {
 	Pebbleconf c;
 	PebbleSysStats ss;
+	long n0;
 
 	detreset(1);
 	detrefuselock(1);
 	memset(&c, 0, sizeof c);
 	c.heapsize = 1<<20;
 	c.nproc = 4;
+	n0 = detarenas();
 	FAILS(pebbleinit(&c), PEBBLE_ERR_NOMEM);
 	CHECK(!pebblelive());
 	EQ(detblocks(), 0);
+	EQ(detarenas(), n0);	/* the arena it could not lock went back */
 	c.unlocked = 1;
 	OK(pebbleinit(&c));
 	OK(pebble_secure_sysstats(&ss));
@@ -325,4 +328,5 @@ testheaplock(void)
 	EQ(ss.locked, 1);
 	pebbleshutdown();
 	EQ(detmetabytes(), 0);
+	EQ(detarenas(), n0);
 }
