@@ -170,5 +170,16 @@ testinfo(void)
 	EQ(s.num_allocations, 1);
 	EQ(s.peak_usage, 77);
 	EQ(s.total_wiped, 0);
+	{
+		/* the id: a later allocation of the same proc has a larger one, and info reports it */
+		SecureAllocation i2;
+		uchar *q;
+
+		OK(pebble_secure_info(a, p, &info));
+		OK(pebble_secure_alloc_simple(a, 10, (void**)&q));
+		OK(pebble_secure_info(a, q, &i2));
+		CHECK(i2.id > info.id);
+		OK(pebble_secure_free(a, q));
+	}
 	teardown();
 }
