@@ -320,19 +320,20 @@ hostarena(usize size, int mayunlock, int *locked)
 	 * that cannot lock (detrefuselock), to check the core's rule.
 	 */
 	*locked = !refuselock;
-	for(i = 0; i < Nkeep; i++)
+	p = nil;
+	for(i = 0; i < Nkeep && p == nil; i++)
 		if(kept[i].p != nil && kept[i].size == size){
 			p = kept[i].p;
 			kept[i].p = nil;
 			memset(p, 0, size);
-			__atomic_add_fetch(&narena, 1, __ATOMIC_RELAXED);
-			return p;
 		}
-	p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
-	if(p == MAP_FAILED)
-		return nil;
+	if(p == nil){
+		p = mmap(nil, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+		if(p == MAP_FAILED)
+			return nil;	/* else zero pages, made when first touched */
+	}
 	__atomic_add_fetch(&narena, 1, __ATOMIC_RELAXED);
-	return p;	/* zero pages, made when first touched */
+	return p;
 }
 
 long

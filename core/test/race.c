@@ -472,16 +472,23 @@ holdheir(void *arg)
 	return nil;
 }
 
+/* until the other thread sets *flag */
 static void
-heirheld(void *arg)
+waitfor(int *flag)
 {
 	struct timespec ts = {0, 100000};
 
+	while(!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, nil);
+}
+
+static void
+heirheld(void *arg)
+{
 	if(!nthlock(heirheld, arg, 3))	/* the kid's third lock (exitlk): closed, nothing held */
 		return;
 	CHECK(pthread_create(&othr, nil, holdheir, nil) == 0);
-	while(!__atomic_load_n(&oheld, __ATOMIC_ACQUIRE))
-		nanosleep(&ts, nil);
+	waitfor(&oheld);
 }
 
 static void
@@ -529,10 +536,8 @@ testorderlock(void)
  */
 enum { Cshare, Cdetach };
 static int	cwhich, cat, creached;
-static vlong	cgot;
+static vlong	cgot, cafter;
 static pthread_t	cthr;
-
-static vlong	cafter;
 
 /* the call, then a stats of gone: the call came after the exit, so this does too */
 static void*
@@ -561,7 +566,7 @@ reached(void *arg)
 static void
 exitclosed(void *arg)
 {
-	struct timespec ts = {0, 100000}, settle = {0, 5000000};
+	struct timespec settle = {0, 5000000};
 	static int m;
 
 	if(!nthlock(exitclosed, arg, 3))	/* gone's detach, third lock (exitlk): closed, nothing held */
@@ -569,8 +574,7 @@ exitclosed(void *arg)
 	m = 0;
 	detlockhook(reached, &m);
 	CHECK(pthread_create(&cthr, nil, closingcall, nil) == 0);
-	while(!__atomic_load_n(&creached, __ATOMIC_ACQUIRE))
-		nanosleep(&ts, nil);
+	waitfor(&creached);
 	nanosleep(&settle, nil);	/* for it to see the state and begin to wait */
 }
 

@@ -128,8 +128,8 @@ void
 testinfo(void)
 {
 	Proc *a, *b, *c, *stranger;
-	uchar *p;
-	SecureAllocation info;
+	uchar *p, *q;
+	SecureAllocation info, info2;
 	PebbleSecureStats s;
 
 	setup(1<<20, 1<<16);
@@ -170,16 +170,12 @@ testinfo(void)
 	EQ(s.num_allocations, 1);
 	EQ(s.peak_usage, 77);
 	EQ(s.total_wiped, 0);
-	{
-		/* the id: a later allocation of the same proc has a larger one, and info reports it */
-		SecureAllocation i2;
-		uchar *q;
 
-		OK(pebble_secure_info(a, p, &info));
-		OK(pebble_secure_alloc_simple(a, 10, (void**)&q));
-		OK(pebble_secure_info(a, q, &i2));
-		CHECK(i2.id > info.id);
-		OK(pebble_secure_free(a, q));
-	}
+	/* the id: a later allocation of the same proc has a larger one, and info reports it */
+	OK(pebble_secure_info(a, p, &info));
+	OK(pebble_secure_alloc_simple(a, 10, (void**)&q));
+	OK(pebble_secure_info(a, q, &info2));
+	CHECK(info2.id > info.id);
+	OK(pebble_secure_free(a, q));
 	teardown();
 }
