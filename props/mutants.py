@@ -213,6 +213,15 @@ MUTANTS = [
      "\t\tif(on)\n\t\t\trlock(&pb->areas[i].rd.lock);\n\t\telse\n\t\t\trunlock(&pb->areas[i].rd.lock);",
      "\t\tif(on){\n\t\t\trlock(&pb->areas[i].rd.lock);\n\t\t\trunlock(&pb->areas[i].rd.lock);\n\t\t}",
      "the system statistics look at each area's lock and let it go before reading: a thread's alloc and later free between two looks are both missed"),
+    ("wipe-writes-garbage", "core/wipe.c",
+     "\texplicit_bzero(p, n);", "\tmemset(p, 0xA5, n);",
+     "a wipe writes a pattern instead of zeros: bytes nobody wrote come back nonzero"),
+    ("zero-writes-garbage", "core/wipe.c",
+     "\tmemset(p, 0, n);", "\tmemset(p, 1, n);",
+     "a dirty slot handed out again is filled with ones, not zeros"),
+    ("pagein-wrong-nonce", "core/pager.c",
+     "chacha20(p, p, PGSIZE, a->key, pb->pager.nonce[pg], 0);", "chacha20(p, p, PGSIZE, a->key, pb->pager.nonce[pg]+1, 0);",
+     "a page back from swap is decrypted with the wrong nonce: every byte of it is garbage"),
 ]
 
 # Mutants that only an interleaving inside one call shows: a second thread acting between two

@@ -90,7 +90,7 @@ checknew(Ev *e, SAlloc *a)
 		violation(e, "#%llu overlaps the live #%llu", a->h, n->h);
 	ownerpagein(e, a, a->ptr, a->size);
 	sim.inv[Izero]++;
-	if(!sim.fail && !iszero((uchar*)a->ptr, a->size))
+	if(!sim.fail && !zeroread(a->ptr, a->size))
 		violation(e, "new allocation #%llu does not read as zeros", a->h);
 }
 
@@ -99,7 +99,7 @@ void
 checkwiped(Ev *e, SAlloc *a, uintptr v, usize n)
 {
 	sim.inv[Iwiped]++;
-	if(!iszero((uchar*)v, n))
+	if(!zeroread(v, n))
 		violation(e, "%lu bytes of #%llu released with a wipe are not zero", (ulong)n, a->h);
 }
 

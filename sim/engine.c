@@ -49,6 +49,7 @@ fixedcost(Conf *c)
 	n = (usize)c->nproc * c->nproc / 8;
 	n += (usize)c->nproc * (sizeof(Proc) + sizeof(SProc*) + sizeof(int) + 4096);
 	n += c->heap / 4096 * 64;
+	n += c->heap / 512;	/* zero.c's bit a line */
 	return n;
 }
 
@@ -124,6 +125,7 @@ coreinit(Conf *c, usize maxmem)
 	siminit(c);
 	sim.maxmem = maxmem;
 	sim.arena = peekarena(&sim.arenasize);
+	zeroinit();
 	t0 = now();
 	return 0;
 }

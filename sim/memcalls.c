@@ -88,6 +88,7 @@ touch(Ev *e, SAlloc *t, uintptr v, usize len)
 		k = len < sim.nscratch ? len : sim.nscratch;
 		if(e->op == Owrite){
 			pattern(b, e->h, off, k);
+			zerowrote(t->ptr + off, k);
 			memmove((void*)(t->ptr + off), b, k);
 			shadowwrite(t, off, b, k);
 		}else{

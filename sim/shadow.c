@@ -77,6 +77,7 @@ simfree(void)
 	free(sim.freeslot);
 	burn(sim.scratch, sim.nscratch);
 	free(sim.scratch);
+	zerofree();
 	memset(&sim, 0, sizeof sim);
 }
 

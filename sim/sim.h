@@ -299,6 +299,9 @@ struct Sim {
 	usize	nscratch;
 	uintptr	arena;
 	usize	arenasize;
+	uvlong	*lines;		/* a bit per 64 bytes of the arena: may be nonzero (zero.c) */
+	usize	nlines;
+	uvlong	nzero;		/* zero tests so far: where the next one samples */
 };
 
 extern Sim	sim;

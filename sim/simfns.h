@@ -53,6 +53,12 @@ uvlong	peekauditsize(void);
 uintptr	peekarena(usize*);
 uvlong	peekpagedout(void);
 
+/* zero.c: the zero test of new and wiped memory */
+void	zeroinit(void);
+void	zerofree(void);
+void	zerowrote(uintptr, usize);
+int	zeroread(uintptr, usize);
+
 /* shadow.c: the simulator's record */
 void	siminit(Conf*);
 void	simfree(void);

@@ -49,6 +49,7 @@ detreset(uvlong seed)
 	refuselock = 0;
 	nmalloc = nswapout = 0;
 	swapclear();
+	__atomic_store_n(&swapinhook, nil, __ATOMIC_RELEASE);
 }
 
 void
@@ -119,6 +120,12 @@ detlockhook(void (*fn)(void*), void *arg)
 {
 	detlockarg = arg;
 	__atomic_store_n(&detlockfn, fn, __ATOMIC_RELEASE);
+}
+
+void
+detswapinhook(void (*fn)(uvlong))
+{
+	__atomic_store_n(&swapinhook, fn, __ATOMIC_RELEASE);
 }
 
 void

@@ -22,6 +22,8 @@ long	detblocks(void);		/* blocks the core holds now */
 int	detswapcount(void);		/* pages in the swap store */
 int	detswapread(int i, uvlong *key, uchar **buf, usize *n);
 void	detfailswap(long n);		/* fail the nth hostswapout from now; 0 off */
+/* call fn(page) at each hostswapin, before the page is written; detreset turns it off */
+void	detswapinhook(void (*fn)(uvlong page));
 void	detrefuselock(int on);		/* hostarena cannot lock the arena; detreset turns it off */
 void	detcheckarena(int on);	/* at teardown, count the arena's non-zero bytes */
 usize	detarenaleft(void);		/* what the last teardown left: 0 */

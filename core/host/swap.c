@@ -136,9 +136,15 @@ swapclear(void)
 	unlock(&swaplk);
 }
 
+void	(*swapinhook)(uvlong);
+
 int
 hostswapin(uvlong key, void *buf, usize n)
 {
+	void (*fn)(uvlong);
+
+	if((fn = __atomic_load_n(&swapinhook, __ATOMIC_ACQUIRE)) != nil)
+		fn(key);
 	return swapget(key, buf, n);
 }
 

@@ -5,3 +5,4 @@ void	swapdel(uvlong key);
 int	swapcount(void);
 int	swapread(int i, uvlong *key, uchar **buf, usize *n);
 void	swapclear(void);
+extern void	(*swapinhook)(uvlong key);	/* told of each page the pager brings back; nil: nobody asks */
