@@ -15,6 +15,7 @@ typedef struct Pager Pager;
 typedef struct Pebble Pebble;
 typedef struct Rec Rec;
 typedef struct Span Span;
+typedef struct Spanpage Spanpage;
 
 enum {
 	PGSHIFT		= 12,
@@ -107,9 +108,10 @@ struct Span {
 	Grant	*grants;
 	uvlong	*alast;		/* per slot: 1 + log sequence of its newest audit entry; nil until audited */
 	usize	metasize;	/* bytes of rec and freemap */
+	Spanpage	*page;	/* the page of structures this one is in (heap.c) */
 	uint	size;		/* of a slot; a large span's one slot is all of it */
-	int	kind;
-	int	class;
+	uchar	kind;
+	schar	class;		/* -1: not a run of a class */
 	ushort	nslot;
 	ushort	nfree;
 	ushort	hint;		/* freemap word to look in first */
@@ -117,6 +119,19 @@ struct Span {
 	uchar	inpartial;
 	uchar	inbin;		/* in a free bin: read and written only under heaplk */
 } __attribute__((aligned(64)));	/* two cache lines: spans of two procs never share one */
+
+/*
+ * A page of span structures, all of them for one area's spans or all
+ * for the heap's (heap.c): this heads it, in the first Span's place.
+ */
+struct Spanpage {
+	Spanpage	*next;	/* every page, to give back at shutdown */
+	Spanpage	*onext;	/* its owner's pages with a structure free */
+	Spanpage	*oprev;
+	Span	*free;
+	Area	*owner;		/* nil: the heap's */
+	int	nfree;
+};
 
 struct Class {
 	uint	size;
@@ -133,6 +148,7 @@ struct Area {
 	Aslot	*aslot;		/* its slot's place in the audit log, found once */
 	Span	*runs[NCLASS];	/* runs with free slots */
 	Span	*spans;		/* everything this area owns */
+	Spanpage	*spanpg;	/* its pages of span structures with one free (heaplk) */
 	uvlong	idnext;
 	uvlong	idlim;
 	usize	slotbytes;	/* heap bytes its live allocations occupy */
@@ -147,7 +163,7 @@ struct Area {
 	Area	*locker;	/* the exiting area holding this one's write lock in its lock set (proc.c) */
 	Area	*locknext;	/* the next area in that set, under this one's lock */
 	Area	*lockset;	/* the set this area's exit holds, while it holds it */
-} __attribute__((aligned(64)));	/* two procs' areas never share a line */
+} __attribute__((aligned(64)));	/* a page each: slotarea (fns.h) */
 
 /* one cache line: a logging proc writes whole lines of its own block */
 struct Auditent {
@@ -227,7 +243,7 @@ struct Pebble {
 	int	locked;
 	Span	**pagemap;	/* page -> span, atomic */
 	uvlong	*pagehint;	/* page -> where its run's records are: a prefetch hint only (slab.c) */
-	Area	*areas;
+	uchar	*areas;	/* a page for each slot's Area: slotarea (fns.h) */
 	ulong	*maps;		/* storage for every area's access_map */
 	int	mapwords;
 	/*
@@ -241,9 +257,8 @@ struct Pebble {
 	uvlong	binmap[NBIN/64];
 	ulong	freepages;
 	uint	*rows;		/* at a span's first page: its pages, | Rowfree if in a bin (heaplk) */
-	Span	*spare;		/* unused Span structures */
-	Span	**chunks;	/* what to give back at shutdown */
-	int	nchunk;
+	Spanpage	*spanpg;	/* the heap's pages of span structures with one free */
+	Spanpage	*pages;	/* every page of span structures */
 	Auditlog	audit;
 	uvlong	idnext __attribute__((aligned(64)));	/* atomic, in IDBLOCKs */
 	usize	metabytes __attribute__((aligned(64)));	/* atomic */

@@ -139,7 +139,7 @@ pebble_secure_digest(void)
 	h = mix(mix(h, pebble_secure_enabled), pebble_secure_max_budget);
 	h = mix(mix(h, pebble_secure_encryption), pebble_secure_auditing);
 	for(i = 0; i < pb->conf.nproc; i++)
-		h = areadigest(h, &pb->areas[i]);
+		h = areadigest(h, slotarea(i));
 	for(pg = 0; pg < pb->npage; pg++){
 		s = pb->pagemap[pg];
 		if(s != nil && s->kind != Sfree && spanarea(s) != nil

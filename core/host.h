@@ -15,6 +15,7 @@
 #endif
 
 typedef unsigned char	uchar;
+typedef signed char	schar;
 typedef unsigned short	ushort;
 typedef unsigned int	uint;
 typedef unsigned long	ulong;
@@ -72,7 +73,10 @@ void	hostrand(void *buf, usize n);
  * simulator injects failures); hostzalloc is the same, zeroed: the
  * big tables (the audit ring, the access maps, the page tables) come
  * from it, so that a host can give them as lazily zeroed pages and an
- * untouched ring costs nothing.
+ * untouched ring costs nothing.  A block of whole pages should start
+ * on a page: the core keeps each area's span structures in pages of
+ * their own, and two procs' structures in one page slow both (heap.c);
+ * the det host need not, a block anywhere is only slower.
  */
 void*	hostarena(usize size, int mayunlock, int *locked);
 void	hostarenafree(void *base, usize size);

@@ -74,15 +74,14 @@ areasinit(void)
 
 	n = pb->conf.nproc;
 	pb->mapwords = (n + 8*sizeof(ulong) - 1) / (8*sizeof(ulong));
-	pb->areas = metaalloc(n * sizeof(Area));
+	pb->areas = metazalloc(n * AREASTRIDE);	/* zero: teardown walks it */
 	if(pb->areas == nil)
 		return -1;
-	memset(pb->areas, 0, n * sizeof(Area));	/* teardown walks it */
 	pb->maps = metazalloc(n * pb->mapwords * sizeof(ulong));
 	if(pb->maps == nil)
 		return -1;
 	for(i = 0; i < n; i++)
-		areainit(&pb->areas[i], i);
+		areainit(slotarea(i), i);
 	return 0;
 }
 
@@ -96,7 +95,7 @@ areasfree(void)
 	Grant *g, *ng;
 
 	for(i = 0; pb->areas != nil && i < pb->conf.nproc; i++){
-		a = &pb->areas[i];
+		a = slotarea(i);
 		for(s = a->spans; s != nil; s = s->anext){
 			for(g = s->grants; g != nil; g = ng){
 				ng = g->next;
@@ -107,7 +106,7 @@ areasfree(void)
 		}
 		secwipe(a->key, sizeof a->key);
 	}
-	metafree(pb->areas, pb->conf.nproc * sizeof(Area));
+	metafree(pb->areas, pb->conf.nproc * AREASTRIDE);
 	metafree(pb->maps, pb->conf.nproc * pb->mapwords * sizeof(ulong));
 }
 
@@ -181,9 +180,9 @@ readall(int on)
 
 	for(i = 0; i < pb->conf.nproc; i++)
 		if(on)
-			rlock(&pb->areas[i].rd.lock);
+			rlock(&slotarea(i)->rd.lock);
 		else
-			runlock(&pb->areas[i].rd.lock);
+			runlock(&slotarea(i)->rd.lock);
 }
 
 int
@@ -215,7 +214,7 @@ pebble_secure_sysstats(PebbleSysStats *st)
 	wlock(&pb->exitlk);
 	readall(1);
 	for(i = 0; i < pb->conf.nproc; i++){
-		a = &pb->areas[i];
+		a = slotarea(i);
 		if(a->state != Aidle){
 			st->attached++;
 			st->in_use += a->budget.used;

@@ -89,7 +89,7 @@ pebble_secure_attach(Proc *parent, Proc *child)
 	ppid = 0;
 	if((pp = procparent(child)) != nil)
 		ppid = pp == parent && pa != nil ? pa->rd.base.pid : procpid(pp);
-	a = &pb->areas[slot];
+	a = slotarea(slot);
 	wlock(&a->rd.lock);
 	if(a->state != Aidle){
 		wunlock(&a->rd.lock);
@@ -382,7 +382,7 @@ orderlock(Area *a, Area *pa)
 
 	me = a->rd.base.slot;
 	for(j = 0; j < pb->conf.nproc; j++){
-		o = &pb->areas[j];
+		o = slotarea(j);
 		if(o == a || o == pa || testmapbit(o, me))
 			setlock(a, o, 1);
 	}

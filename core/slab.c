@@ -75,10 +75,10 @@ getpages(Area *a, ulong npage)
 {
 	Span *s;
 
-	s = pageget(npage);
-	if(s == nil && reclaimfits(npage)){
+	s = pageget(npage, a);
+	if(s == nil && reclaimfits(npage, a)){
 		reclaim(a);
-		s = pageget(npage);
+		s = pageget(npage, a);
 	}
 	return s;
 }
@@ -413,7 +413,7 @@ reclaim(Area *self)
 		return;
 	ATOMSTORE(&pb->hasempty, 0);
 	for(i = 0; i < pb->conf.nproc; i++){
-		a = &pb->areas[i];
+		a = slotarea(i);
 		if(a == self || !ATOMLOAD(&a->hasempty) || !alive(ATOMLOAD(&a->state)))
 			continue;
 		if(canwlock(&a->rd.lock)){

@@ -114,11 +114,12 @@ hostpanic(char *msg)
 
 /*
  * Metadata on cache lines of its own: two procs' records never share
- * one.  Blocks of Lazy bytes or more are mapped: zero pages, made
- * when first written, so a large zeroed block (the audit ring) costs
- * what is written of it.
+ * one; and a block of whole pages on a page of its own (host.h).
+ * Blocks of Lazy bytes or more are mapped: zero pages, made when
+ * first written, so a large zeroed block (the audit ring) costs what
+ * is written of it.
  */
-enum { Lazy = 1<<20 };
+enum { Lazy = 1<<20, Page = 4096 };
 
 void*
 hostmalloc(usize n)
@@ -129,6 +130,8 @@ hostmalloc(usize n)
 		p = mmap(nil, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
 		return p == MAP_FAILED ? nil : p;
 	}
+	if(n % Page == 0)
+		return aligned_alloc(Page, n);
 	return aligned_alloc(64, (n + 63) & ~(usize)63);
 }
 

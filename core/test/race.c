@@ -12,6 +12,7 @@
 #include <time.h>
 #include "fix.h"
 #include "dat.h"
+#include "fns.h"
 
 enum { Slot = 1 };
 
@@ -464,11 +465,11 @@ holdheir(void *arg)
 	struct timespec ts = {0, 20000000};
 
 	(void)arg;
-	wlock(&pb->areas[0].rd.lock);
+	wlock(&slotarea(0)->rd.lock);
 	__atomic_store_n(&oheld, 1, __ATOMIC_RELEASE);
 	nanosleep(&ts, nil);	/* far longer than Ntry rounds of trying */
 	__atomic_store_n(&oreleased, 1, __ATOMIC_RELEASE);
-	wunlock(&pb->areas[0].rd.lock);
+	wunlock(&slotarea(0)->rd.lock);
 	return nil;
 }
 
