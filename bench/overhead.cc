@@ -13,10 +13,10 @@
  * every byte of host memory the core took (records, span bitmaps),
  * rounding the slot bytes beyond what was charged.  The set is
  * allocated twice, by a fresh proc each time, and the second pass is
- * the figure: span structures are made in chunks of 256 the first
- * time a heap needs them and are never freed, so the first pass
- * charges a one-off chunk to whichever size happens to need it
- * (meta_first_pass shows it).
+ * the figure: span structures are made a page of 31 at a time for
+ * each area the first time it needs them and are kept with its slot
+ * (core/heap.c), so the first pass charges one-off pages to whichever
+ * sizes happen to need them (meta_first_pass shows it).
  * OpenSSL's rounding is CRYPTO_secure_actual_size minus the request;
  * its metadata, two bit tables of two bits per 16 B of arena, is
  * 1/32 of the bytes its blocks take.  glibc's rounding is

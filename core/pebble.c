@@ -70,6 +70,8 @@ confcheck(Pebbleconf *k)
 static int
 areasinit(void)
 {
+	_Static_assert(sizeof(Area) + (AREACOLOURS-1)*64 <= AREASTRIDE, "an Area at its last offset must end in its page");
+
 	int i, n;
 
 	n = pb->conf.nproc;

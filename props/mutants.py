@@ -121,7 +121,7 @@ MUTANTS = [
      "k = s->nslot == 1 ? (r->head + n) >> PGSHIFT : 0;", "k = 0;",
      "a partial free gives the budget back but keeps the freed front's whole pages"),
     ("refused-alloc-reclaims", "core/slab.c",
-     "if(s == nil && reclaimfits(npage)){", "if(s == nil){",
+     "if(s == nil && reclaimfits(npage, a)){", "if(s == nil){",
      "an alloc the heap refuses first takes back cached runs: the system statistics change"),
     ("index-after-dirty-slot", "core/slab.c",
      "\t\tif(s != nil){\n\t\t\tif(audit && auditindex(s) < 0)\n\t\t\t\treturn nil;\n",
