@@ -280,12 +280,61 @@ hints(void)
 	teardown();
 }
 
+/*
+ * Two procs allocating in turns, runs and large allocations: every
+ * span structure comes from a page of its own area's, so two procs'
+ * structures never share a page (heap.c, newspan), and a structure
+ * let go goes back to its page and is handed out again there.
+ */
+static void
+apart(void)
+{
+	static usize sizes[] = { 256, 16, 3000, 20000, 200000 };
+	Proc *p[2];
+	void *v[2][200];
+	Span *s;
+	Area *a;
+	Spanpage *pg;
+	int i, k, t, again;
+
+	setup(32<<20, 16<<20);
+	p[0] = attached(0, "glenda", nil);
+	p[1] = attached(1, "glenda", nil);
+	for(i = 0; i < 200; i++)
+		for(t = 0; t < 2; t++){
+			OK(pebble_secure_alloc_simple(p[t], sizes[i % nelem(sizes)], &v[t][i]));
+			s = addrspan((uintptr)v[t][i]);
+			a = procarea(p[t]);
+			CHECK(spanarea(s) == a);
+			CHECK(s->page != nil && s->page->owner == a);
+		}
+	/* let every other allocation go, then take as many again: the pages are reused, none is added */
+	pg = procarea(p[0])->spanpg;
+	for(i = 0; i < 200; i += 2)
+		for(t = 0; t < 2; t++)
+			OK(pebble_secure_free(p[t], v[t][i]));
+	again = 0;
+	for(i = 0; i < 200; i += 2)
+		for(t = 0; t < 2; t++){
+			OK(pebble_secure_alloc_simple(p[t], sizes[i % nelem(sizes)], &v[t][i]));
+			s = addrspan((uintptr)v[t][i]);
+			CHECK(s->page->owner == procarea(p[t]));
+			again += s->page == pg;
+		}
+	CHECK(again > 0 || pg == nil);
+	for(k = 0; k < 2; k++)
+		for(i = 0; i < 200; i++)
+			OK(pebble_secure_free(p[k], v[k][i]));
+	teardown();
+}
+
 void
 testheap(void)
 {
 	instances();
 	nooverlap();
 	hints();
+	apart();
 	cipher();
 	cipherkat();
 	CHECK(strcmp(pebble_strerror(PEBBLE_ERR_BUDGET), "secure budget exceeded") == 0);
