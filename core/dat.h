@@ -127,7 +127,6 @@ struct Span {
 struct Spanpage {
 	Spanpage	*next;	/* every page, to give back at shutdown */
 	Spanpage	*onext;	/* its owner's pages with a structure free */
-	Spanpage	*oprev;
 	Span	*free;
 	Area	*owner;		/* nil: the heap's */
 	int	nfree;

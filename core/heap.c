@@ -53,18 +53,18 @@ fitbin(ulong n)
 /*
  * Span structures come in pages, each page all one area's or all the
  * heap's, and a run (or a large allocation) gets its structure from
- * its own area's pages.  A pair writes its run's structure and reads
- * its neighbours': two procs whose structures alternated in one page
- * ran at 60 ns a pair each where one alone, or two processes, ran at
- * 36 (tools/threadprobe), though neither wrote the other's lines: the
- * processors' prefetchers fetch lines beside and ahead of the ones
- * used, within the page, and the other processor must take each back
- * before it writes there.  With each area's structures in pages of
- * its own, two procs ran as fast as two processes.  A structure let
- * go returns to its page, so an area's pages stay its own and their
- * number is bounded by the most spans it had at once; pages are given
- * back only at shutdown (a reader may still hold a structure it found
- * in the page map, struct Span).  All of it is under heaplk.
+ * its own area's pages.  A pair writes its run's structure: two procs
+ * whose structures alternated in one page ran at 60 ns a pair each
+ * where one alone, or two processes, ran at 36 (tools/threadprobe),
+ * though neither wrote the other's lines: the processors' prefetchers
+ * fetch lines beside and ahead of the ones used, within the page, and
+ * the other processor must take each back before it writes there.
+ * With each area's structures in pages of its own, two procs ran as
+ * fast as two processes.  A structure let go returns to its page, so
+ * an area's pages stay its own and their number is bounded by the
+ * most spans it had at once; pages are given back only at shutdown (a
+ * reader may still hold a structure it found in the page map, struct
+ * Span).  All of it is under heaplk.
  */
 enum { SPANCHUNK = PGSIZE/sizeof(Span) };	/* the first place holds the Spanpage */
 
@@ -74,29 +74,15 @@ ownlist(Area *a)
 	return a != nil ? &a->spanpg : &pb->spanpg;
 }
 
+/* a page with a structure free goes on its owner's list; newspan takes from the first, and unlists it when it is used up */
 static void
 listin(Spanpage *p)
 {
 	Spanpage **h;
 
 	h = ownlist(p->owner);
-	p->oprev = nil;
 	p->onext = *h;
-	if(*h != nil)
-		(*h)->oprev = p;
 	*h = p;
-}
-
-static void
-listout(Spanpage *p)
-{
-	if(p->oprev != nil)
-		p->oprev->onext = p->onext;
-	else
-		*ownlist(p->owner) = p->onext;
-	if(p->onext != nil)
-		p->onext->oprev = p->oprev;
-	p->onext = p->oprev = nil;
 }
 
 /* a new page of structures for a (the heap if nil); 0 if the host has none */
@@ -107,6 +93,7 @@ pagenew(Area *a)
 	Span *s;
 	int i;
 
+	_Static_assert(sizeof(Spanpage) <= sizeof(Span), "a Spanpage heads its page in the first Span's place");
 	s = metaalloc(PGSIZE);	/* the host starts a block of whole pages on a page (host.h) */
 	if(s == nil)
 		return 0;
@@ -137,8 +124,10 @@ newspan(Area *a)
 	p = *ownlist(a);
 	s = p->free;
 	p->free = s->next;
-	if(--p->nfree == 0)
-		listout(p);
+	if(--p->nfree == 0){
+		*ownlist(a) = p->onext;
+		p->onext = nil;
+	}
 	memset(s, 0, sizeof *s);
 	s->page = p;
 	return s;
