@@ -38,6 +38,10 @@ struct Lock {
 };
 struct RWLock {
 	long	state;		/* readers, or -1 held for writing */
+	void	*bias;		/* the thread that may take it with plain stores (lock.c) */
+	void	*last;		/* the thread that last took it for writing */
+	uint	streak;		/* ... and how many times in a row */
+	uint	revoked;	/* biases taken away: the next needs longer streaks */
 };
 
 void	lock(Lock*);

@@ -34,4 +34,5 @@ void	testheaplock(void);
 void	testpager(void);
 void	testpin(void);
 void	testrace(void);
+void	testlock(void);
 void	testrelease(void);

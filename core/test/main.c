@@ -128,6 +128,7 @@ static struct {
 	{"pager", testpager},
 	{"pin", testpin},
 	{"race", testrace},
+	{"lock", testlock},
 	{"release", testrelease},
 };
 

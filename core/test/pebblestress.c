@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include "t.h"
 #include "host/posix.h"
+#include "host/lock.h"
 
 enum {
 	NPROC	= 4,		/* procs with worker threads, slots 0..NPROC-1 */
@@ -695,6 +696,7 @@ main(int argc, char **argv)
 	Guest *g;
 	double t0, tp;
 	long ops, lastops;
+	uvlong given, taken;
 	int i, k;
 	usize used;
 
@@ -796,6 +798,9 @@ main(int argc, char **argv)
 		printf("%s%s %ld", i == 1 ? "refusals:" : "", pebble_strerror(-i), ops);
 		printf(i == 6 ? "\n" : ";");
 	}
+	lockcounts(&given, &taken);	/* the area locks' biases: the run must have given some and taken some away */
+	printf("lock biases: %llu given, %llu taken away%s\n", given, taken,
+		lockcanbias() ? "" : " (membarrier(2) missing: no lock is biased here)");
 	pebbleshutdown();
 	while((g = allguests) != nil){
 		allguests = g->old;
