@@ -144,7 +144,7 @@ typedef struct Bias Bias;
 struct Bias {
 	RWLock	*hold;
 	Bias	*next;
-} __attribute__((aligned(64)));	/* its thread writes it: a line to itself */
+};	/* a page each (mybias): its thread writes it on every take, and a line beside another's draws the prefetcher to it (docs/core.md) */
 
 static __thread Bias	*me;
 static Bias	*spare;		/* records of threads that have exited */
@@ -208,7 +208,7 @@ mybias(void)
 	if((b = spare) != nil)
 		spare = b->next;
 	spareunlock();
-	if(b == nil && (b = aligned_alloc(64, sizeof *b)) == nil)
+	if(b == nil && (b = aligned_alloc(4096, 4096)) == nil)
 		return nil;
 	b->hold = nil;
 	b->next = nil;
