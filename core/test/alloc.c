@@ -178,6 +178,28 @@ testfree(void)
 	teardown();
 }
 
+void	secwipe(void*, usize);	/* core/wipe.c */
+
+/* secwipe zeroes exactly [p, p+n) at every length and alignment its stores of each width meet */
+static void
+wipeexact(void)
+{
+	uchar buf[256];
+	usize n, off, k;
+	int bad;
+
+	bad = 0;
+	for(n = 0; n <= 140; n++)
+		for(off = 0; off < 17; off++){
+			memset(buf, 0xA5, sizeof buf);
+			secwipe(buf+8+off, n);
+			for(k = 0; k < sizeof buf; k++)
+				if(buf[k] != (k >= 8+off && k < 8+off+n ? 0 : 0xA5))
+					bad++;
+		}
+	EQ(bad, 0);
+}
+
 void
 testwipe(void)
 {
@@ -239,4 +261,5 @@ testwipe(void)
 	CHECK(iszero(p, 50));
 	EQ(stats(a).total_deferred, 0);
 	teardown();
+	wipeexact();
 }
