@@ -41,7 +41,8 @@ struct RWLock {
 	void	*bias;		/* the thread that may take it with plain stores (lock.c) */
 	void	*last;		/* the thread that last took it for writing */
 	uint	streak;		/* ... and how many times in a row */
-	uint	revoked;	/* biases taken away: the next needs longer streaks */
+	uint	revoked;	/* biases taken away soon after given: the next needs longer streaks */
+	uint	nbias;		/* takes by the bias since it was given */
 };
 
 void	lock(Lock*);

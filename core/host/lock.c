@@ -36,14 +36,17 @@
  * running thread of the process, waits until the biased thread's
  * record no longer names the lock, and only then clears it (readers
  * share the word: a second reader must not see it clear while the
- * first still waits for the holder).  The barrier is what makes the two plain
- * stores a Dekker pair (as userspace RCU's sys_membarrier does): a
- * biased take either ran before it, and its record shows, or after
- * it, and sees the bias gone and takes the word.  A bias is given
- * again only after a streak twice as long as the last (Nbias << the
- * times revoked), so a lock that threads share soon stays unbiased and
- * costs one look at the bias more than before.  Where membarrier is
- * missing (an old kernel, valgrind) nothing is ever biased.
+ * first still waits for the holder).  The barrier is what makes the
+ * two plain stores a Dekker pair (as userspace RCU's sys_membarrier
+ * does): a biased take either ran before it, and its record shows, or
+ * after it, and sees the bias gone and takes the word.  A bias is
+ * given again only after a streak twice as long as the last (Nbias <<
+ * the times revoked), so a lock that threads share soon stays unbiased
+ * and costs one look at the bias more than before; a bias that served
+ * Paid takes before it was taken away starts the count again, so a
+ * pager's or a reclaim's occasional try does not unbias an area for
+ * good.  Where membarrier is missing (an old kernel, a sandbox that
+ * filters it) nothing is ever biased.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -60,6 +63,7 @@ enum {
 	Nspin	= 128,	/* pauses before yielding: a few microseconds */
 	Nbias	= 64,	/* write takes in a row by one thread before it is biased */
 	Maxrevoked	= 20,	/* ... at most Nbias<<Maxrevoked */
+	Paid	= Nbias<<4,	/* takes by a bias after which its revoking costs the next streak nothing */
 };
 
 #define Revoking	((void*)1)	/* RWLock.bias while a reader takes the bias away */
@@ -235,8 +239,10 @@ takebias(RWLock *l)
 		return 0;
 	__atomic_store_n(&b->hold, l, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if(__atomic_load_n(&l->bias, __ATOMIC_ACQUIRE) == b)
+	if(__atomic_load_n(&l->bias, __ATOMIC_ACQUIRE) == b){
+		__atomic_store_n(&l->nbias, __atomic_load_n(&l->nbias, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 		return 1;
+	}
 	__atomic_store_n(&b->hold, nil, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -294,7 +300,9 @@ unbias(RWLock *l, int wait)
 		}
 		relax(n);
 	}
-	if(__atomic_load_n(&l->revoked, __ATOMIC_RELAXED) < Maxrevoked)
+	if(__atomic_load_n(&l->nbias, __ATOMIC_RELAXED) >= Paid)
+		__atomic_store_n(&l->revoked, 0, __ATOMIC_RELAXED);
+	else if(__atomic_load_n(&l->revoked, __ATOMIC_RELAXED) < Maxrevoked)
 		__atomic_add_fetch(&l->revoked, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&ntaken, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->bias, nil, __ATOMIC_RELEASE);
@@ -316,6 +324,7 @@ streak(RWLock *l)
 	if(++l->streak < (uint)Nbias << l->revoked || l->bias != nil)
 		return;
 	if((b = mybias()) != nil){
+		l->nbias = 0;
 		__atomic_store_n(&l->bias, b, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&ngiven, 1, __ATOMIC_RELAXED);
 	}

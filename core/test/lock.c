@@ -18,6 +18,7 @@
 
 enum {
 	Nbias	= 64,		/* lock.c's */
+	Paid	= Nbias<<4,	/* lock.c's */
 	Rounds	= 300,
 	Streak	= 200,		/* takes by the biased thread a round */
 	Cuts	= 9,		/* the other thread's calls a round: 3 bumps, 3 looks, 3 tries */
@@ -137,6 +138,69 @@ tworeaders(void)
 	EQ(lk.state, 0);
 }
 
+/* another thread takes l once and lets it go */
+static void*
+takeonce(void *arg)
+{
+	wlock(&lk);
+	wunlock(&lk);
+	return nil;
+}
+
+static void
+intrude(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, nil, takeonce, nil);
+	pthread_join(t, nil);
+}
+
+/*
+ * Revoked soon after it was given, a bias needs a streak twice as long
+ * the next time; revoked after it served Paid takes, the count starts
+ * again (a pager's occasional try must not unbias an area for good).
+ */
+static void
+paid(void)
+{
+	int i;
+
+	biased();
+	intrude();
+	EQ(lk.revoked, 1);
+	for(i = 0; i < 2*Nbias-1; i++){
+		wlock(&lk);
+		wunlock(&lk);
+	}
+	CHECK(lk.bias == nil);		/* 2*Nbias-1 takes: one short */
+	wlock(&lk);
+	wunlock(&lk);
+	CHECK(lk.bias != nil);
+	for(i = 0; i < Paid-1; i++){
+		wlock(&lk);
+		wunlock(&lk);
+	}
+	intrude();
+	EQ(lk.revoked, 2);		/* Paid-1 takes by the bias: not yet paid */
+	for(i = 0; i < 4*Nbias; i++){
+		wlock(&lk);
+		wunlock(&lk);
+	}
+	CHECK(lk.bias != nil);
+	for(i = 0; i < Paid; i++){
+		rlock(&lk);
+		runlock(&lk);
+	}
+	intrude();
+	EQ(lk.revoked, 0);		/* paid: reads count too */
+	for(i = 0; i < Nbias; i++){
+		wlock(&lk);
+		wunlock(&lk);
+	}
+	CHECK(lk.bias != nil);
+}
+
 static void
 exact(void)
 {
@@ -192,6 +256,7 @@ exact(void)
 	wunlock(&lk);
 
 	tworeaders();
+	paid();
 }
 
 typedef struct Ham Ham;

@@ -473,14 +473,26 @@ holdheir(void *arg)
 	return nil;
 }
 
-/* until the other thread sets *flag */
+/*
+ * until the other thread sets *flag; it should within microseconds.
+ * A core that lets that thread finish without reaching the lock it
+ * was to stop at leaves this one waiting inside a lock hook, under
+ * locks, where no check can fail and the test go on: after 10 s
+ * that is a failure of the whole run, not a hang.
+ */
 static void
 waitfor(int *flag)
 {
 	struct timespec ts = {0, 100000};
+	long n;
 
-	while(!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+	for(n = 0; !__atomic_load_n(flag, __ATOMIC_ACQUIRE); n++){
+		if(n == 100000){
+			fprintf(stderr, "%s: FAIL: the other thread never reached the lock it was to stop at (10 s)\n", curtest);
+			exit(1);
+		}
 		nanosleep(&ts, nil);
+	}
 }
 
 static void
