@@ -173,13 +173,19 @@ spareunlock(void)
 	__atomic_store_n(&sparelk, 0, __ATOMIC_RELEASE);
 }
 
-/* a thread exits: its record goes to the next new one */
+/*
+ * A thread exits: its record goes to the next new one.  The thread
+ * forgets it first: another key's destructor may still take a lock,
+ * and must not do it through a record a new thread now has.
+ */
 static void
 biasdone(void *v)
 {
 	Bias *b;
 
 	b = v;
+	if(me == b)
+		me = nil;
 	sparelock();
 	b->next = spare;
 	spare = b;
