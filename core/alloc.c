@@ -173,10 +173,14 @@ memop(Proc *p, void *ptr, usize n, int op)
 	 * record), one load after another.  Ask for all of it now, so the
 	 * misses overlap: of the bytes only the first line, owned, which
 	 * is the allocation's own (a line further may be another proc's).
-	 * A prefetch never faults, whatever ptr is.
+	 * A prefetch never faults, whatever ptr is.  Only when the arena
+	 * in use is past the caches (heap.c, coldcheck): below, the
+	 * asking costs more than it saves.
 	 */
-	__builtin_prefetch(ptr, 1);
-	prefetchmeta((uintptr)ptr);
+	if(ATOMLOAD(&pb->cold)){
+		__builtin_prefetch(ptr, 1);
+		prefetchmeta((uintptr)ptr);
+	}
 	if((c = procarea(p)) == nil)
 		return PEBBLE_ERR_NOTFOUND;
 	if(!locate(c, p, (uintptr)ptr, &a, &s, &i))

@@ -32,6 +32,7 @@ enum {
 	Ablk		= 64,		/* audit entries an area claims at a time */
 	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
 	Apre		= 16,		/* audit entries written ahead of are prefetched, owned (audit.c) */
+	Coldpages	= 512,		/* arena pages in use (2 MiB) past which frees prefetch (heap.c, coldcheck) */
 	Hintpages	= 255,		/* runs of at most this many pages have a pagehint (slab.c) */
 	Hintclass	= 48,		/* a pagehint: the record pointer below, its class+1 from here */
 	Hintpage	= 56,		/* ... and the page's place in its run from here */
@@ -245,6 +246,7 @@ struct Pebble {
 	uchar	*areas;	/* a page for each slot's Area: slotarea (fns.h) */
 	ulong	*maps;		/* storage for every area's access_map */
 	int	mapwords;
+	int	cold;		/* the arena in use is past the caches: frees ask for their metadata early (heap.c, coldcheck) */
 	/*
 	 * Every call reads the fields above; what some call writes
 	 * starts a line of its own below, so that no proc's writes

@@ -177,6 +177,30 @@ mapends(Span *s)
 	setmap(s, s->npage-1, 1);
 }
 
+/*
+ * Whether a free asks for its metadata and its first line before it
+ * takes the lock (alloc.c, memop).  Among a few thousand allocations
+ * all of it is in the cache and the asking is pure cost, 1.5 ns of a
+ * 31 ns pair; among a million it hides a miss (485 -> 400 ns a pair
+ * on 3 December).  The arena's pages in use stand for the working
+ * set, against a second-level cache of about 2 MiB; the flag turns
+ * with hysteresis, so the line that every call reads is seldom
+ * written.  The caller holds heaplk, and calls it once a take or a
+ * give is done: in between, a free span out of its bin for a moment
+ * would count as in use.
+ */
+static void
+coldcheck(void)
+{
+	ulong used;
+
+	used = pb->npage - pb->freepages;
+	if(!pb->cold && used > Coldpages)
+		ATOMSTORE(&pb->cold, 1);
+	else if(pb->cold && used < Coldpages/2)
+		ATOMSTORE(&pb->cold, 0);
+}
+
 static void
 binput(Span *s)
 {
@@ -286,6 +310,7 @@ pageget(ulong npage, Area *a)
 	setmap(s, 0, npage);
 	setrow(s);
 	s->kind = Staken;	/* a neighbour's pageput must not take it back */
+	coldcheck();
 	unlock(&pb->heaplk);
 	return s;
 }
@@ -319,6 +344,7 @@ putlocked(Span *s)
 		}
 	}
 	binput(s);
+	coldcheck();
 }
 
 void

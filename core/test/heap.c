@@ -328,10 +328,47 @@ apart(void)
 	teardown();
 }
 
+/*
+ * Frees prefetch their metadata only while the arena in use is past
+ * Coldpages (heap.c, coldcheck), and stop only below half of it: the
+ * flag that every free reads is written when the use crosses a bound,
+ * not at every run.
+ */
+static void
+cold(void)
+{
+	enum { Big = 64*1024, Nbig = Coldpages*PGSIZE/Big + 8 };
+	void *v[Nbig];
+	Proc *a;
+	int i;
+
+	setup(16<<20, 16<<20);
+	a = attached(0, "glenda", nil);
+	EQ(pb->cold, 0);
+	for(i = 0; i < Nbig; i++){
+		OK(pebble_secure_alloc_simple(a, Big, &v[i]));
+		if(pb->npage - pb->freepages <= Coldpages)
+			EQ(pb->cold, 0);
+		else
+			EQ(pb->cold, 1);
+	}
+	EQ(pb->cold, 1);
+	for(i = Nbig-1; i >= 0; i--){
+		OK(pebble_secure_free(a, v[i]));
+		if(pb->npage - pb->freepages >= Coldpages/2)
+			EQ(pb->cold, 1);	/* hysteresis: not yet */
+		else
+			EQ(pb->cold, 0);
+	}
+	EQ(pb->cold, 0);
+	teardown();
+}
+
 void
 testheap(void)
 {
 	instances();
+	cold();
 	nooverlap();
 	hints();
 	apart();
