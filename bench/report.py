@@ -87,7 +87,8 @@ class Run:
 
 
 def clean(name):
-    return re.sub(r"/(iterations|repeats):\d+|/manual_time", "", name)
+    """a run's name without what only says how it was run (iterations, repeats, min_time, manual time)"""
+    return re.sub(r"/(iterations|repeats):\d+|/min_time:[\d.]+|/manual_time", "", name)
 
 
 def ns(v):
