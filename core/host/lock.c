@@ -152,7 +152,7 @@ struct Bias {
 
 static __thread Bias	*me;
 static Bias	*spare;		/* records of threads that have exited */
-static long	sparelk;	/* a bare spin lock: lock() would run the test hook */
+static Lock	sparelk;	/* taken with canlock: lock() would run the test hook */
 static int	biasok;		/* membarrier registered: 1; not available: -1 */
 static pthread_key_t	biaskey;
 static pthread_once_t	biasonce = PTHREAD_ONCE_INIT;
@@ -163,14 +163,8 @@ sparelock(void)
 {
 	int n;
 
-	for(n = 0; __atomic_exchange_n(&sparelk, 1, __ATOMIC_ACQUIRE); n++)
+	for(n = 0; !canlock(&sparelk); n++)
 		relax(n);
-}
-
-static void
-spareunlock(void)
-{
-	__atomic_store_n(&sparelk, 0, __ATOMIC_RELEASE);
 }
 
 /*
@@ -189,7 +183,7 @@ biasdone(void *v)
 	sparelock();
 	b->next = spare;
 	spare = b;
-	spareunlock();
+	unlock(&sparelk);
 }
 
 static void
@@ -217,7 +211,7 @@ mybias(void)
 	sparelock();
 	if((b = spare) != nil)
 		spare = b->next;
-	spareunlock();
+	unlock(&sparelk);
 	if(b == nil && (b = aligned_alloc(4096, 4096)) == nil)
 		return nil;
 	b->hold = nil;

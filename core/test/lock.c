@@ -44,6 +44,16 @@ put(int *v, int n)
 	__atomic_store_n(v, n, __ATOMIC_RELEASE);
 }
 
+/* n write takes of lk in a row by this thread */
+static void
+turns(int n)
+{
+	while(n-- > 0){
+		wlock(&lk);
+		wunlock(&lk);
+	}
+}
+
 /* the other thread: try while the biased thread is in, then revoke and wait it out */
 static void*
 cutin(void *arg)
@@ -85,13 +95,8 @@ reader(void *arg)
 static void
 biased(void)
 {
-	int i;
-
 	memset(&lk, 0, sizeof lk);
-	for(i = 0; i < Nbias; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(Nbias);
 	CHECK(lk.bias != nil);
 }
 
@@ -169,24 +174,15 @@ paid(void)
 	biased();
 	intrude();
 	EQ(lk.revoked, 1);
-	for(i = 0; i < 2*Nbias-1; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(2*Nbias-1);
 	CHECK(lk.bias == nil);		/* 2*Nbias-1 takes: one short */
 	wlock(&lk);
 	wunlock(&lk);
 	CHECK(lk.bias != nil);
-	for(i = 0; i < Paid-1; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(Paid-1);
 	intrude();
 	EQ(lk.revoked, 2);		/* Paid-1 takes by the bias: not yet paid */
-	for(i = 0; i < 4*Nbias; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(4*Nbias);
 	CHECK(lk.bias != nil);
 	for(i = 0; i < Paid; i++){
 		rlock(&lk);
@@ -194,10 +190,7 @@ paid(void)
 	}
 	intrude();
 	EQ(lk.revoked, 0);		/* paid: reads count too */
-	for(i = 0; i < Nbias; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(Nbias);
 	CHECK(lk.bias != nil);
 }
 
@@ -209,10 +202,7 @@ exact(void)
 	int i;
 
 	memset(&lk, 0, sizeof lk);
-	for(i = 0; i < Nbias-1; i++){
-		wlock(&lk);
-		wunlock(&lk);
-	}
+	turns(Nbias-1);
 	CHECK(lk.bias == nil);
 	wlock(&lk);
 	wunlock(&lk);
