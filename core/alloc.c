@@ -81,9 +81,13 @@ release(Area *a, Rec *r, uintptr v, usize n, int wipe)
 	uncharge(a, n);
 }
 
-/* free slot i of s, owned by a (locked); op is FREE or EXIT */
+/*
+ * free slot i of s, owned by a (locked), for pebble_secure_free or the
+ * owner's exit: the FREE or EXIT entry it logs is only a place in the
+ * ring (auditgone)
+ */
 void
-dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
+dofree(Area *a, Span *s, uint i, int wipe)
 {
 	Rec *r;
 	usize n;
@@ -92,7 +96,8 @@ dofree(Area *a, Span *s, uint i, Proc *by, int op, int wipe)
 	if(r->word & Fshared)
 		revokeall(a, s, i);
 	n = r->size;
-	auditlog(s, i, op, by, n, 0, 0, 0);
+	if(r->word & Faudit)
+		auditgone(s);
 	release(a, r, recaddr(s, i), n, wipe);
 	passert(a->budget.nalloc > 0 && (r->word & Fshared) == 0);	/* its grants went with revokeall */
 	a->budget.nalloc--;
@@ -211,11 +216,11 @@ memop(Proc *p, void *ptr, usize n, int op)
 		auditlog(s, i, PEBBLE_AUDIT_WIPE, p, n, 0, 0, 0);
 		break;
 	case Owipefree:
-		dofree(a, s, i, p, PEBBLE_AUDIT_FREE, 1);
+		dofree(a, s, i, 1);
 		break;
 	default:
 		if(n == r->size){
-			dofree(a, s, i, p, PEBBLE_AUDIT_FREE, 0);
+			dofree(a, s, i, 0);
 			break;
 		}
 		return partialfree(a, s, i, p, n);

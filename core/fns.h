@@ -38,7 +38,7 @@ int	budgetset(Area*, usize);
 uvlong	newid(Area*);
 
 /* alloc.c */
-void	dofree(Area*, Span*, uint, Proc*, int, int);
+void	dofree(Area*, Span*, uint, int);
 
 /* share.c: grants */
 Grant*	findgrant(Span*, uint, Area*);
@@ -61,6 +61,7 @@ uvlong	auditslotcount(int);
 
 /* audit.c */
 void	auditput(Span*, uint, uint, Proc*, usize, ulong);
+void	auditgone(Span*);
 int	auditindex(Span*);
 void	auditdenied(Span*, uint, Proc*, int);
 

@@ -241,7 +241,7 @@ freeall(Area *a, Proc *p)
 				i = w*64 + __builtin_ctzll(m);
 				if((s->rec[i].word & (Flive|Finherit)) != Flive)
 					continue;
-				dofree(a, s, i, p, PEBBLE_AUDIT_EXIT, 1);
+				dofree(a, s, i, 1);
 				if(spanarea(s) != a)
 					goto next;
 			}

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r core "$tmp/core"
 case ${MUTANT:-grant} in
 grant)	line='revokeall(a, s, i);'
-	with='(void)by;	/* MUTANT: grants outlive the free */';;
+	with='(void)a;	/* MUTANT: grants outlive the free */';;
 crash)	line='return memop(p, ptr, size, Owipe);'
 	with='*(volatile char*)0 = 0; return 0;	/* MUTANT: wipe crashes */';;
 *)	echo "injectbug: MUTANT is grant or crash" >&2; exit 1;;

@@ -201,7 +201,7 @@ testauditblocks(void)
  * block long after claiming it, and lets it go just as the next claim
  * would come to it.  A ring must still keep that block's entries, the
  * newest logged, until ring newer entries push them out.  The counts
- * follow the ring's layout: blocks of 64, ring/64 + 2*NP + 2 of them.
+ * follow the ring's layout: blocks of Ablk, ring/Ablk + 2*NP + 2 of them.
  */
 void
 testauditheld(void)
@@ -212,22 +212,22 @@ testauditheld(void)
 	int i, n, ring, nblk;
 
 	ring = 8192;
-	nblk = ring/64 + 2*NP + 2;
+	nblk = ring/Ablk + 2*NP + 2;
 	bigring(ring);
 	a = attached(0, "glenda", nil);
 	b = attached(1, "glenda", nil);
 	OK(pebble_secure_alloc_simple(a, 64, (void**)&p));	/* a holds a block with one entry */
 	OK(pebble_secure_alloc_simple(b, 64, (void**)&q));
-	for(i = 0; i < (2*nblk-3)*64; i++)	/* b laps the ring twice, passing a's block */
+	for(i = 0; i < (2*nblk-3)*Ablk; i++)	/* b laps the ring twice, passing a's block */
 		OK(pebble_secure_wipe(b, q, 1));
-	for(i = 0; i < 63; i++)			/* a fills its block and lets it go */
+	for(i = 0; i < Ablk-1; i++)		/* a fills its block and lets it go */
 		OK(pebble_secure_wipe(a, p, 1));
-	for(i = 0; i < 127; i++)		/* b claims again */
+	for(i = 0; i < 2*Ablk-1; i++)		/* b claims again */
 		OK(pebble_secure_wipe(b, q, 1));
 	e = calloc(ring, sizeof e[0]);
 	n = pebble_secure_audit(a, p, e, ring);
-	CHECK(n >= 63);		/* a's 63 wipes are among the newest ring entries */
-	for(i = n > 63 ? n-63 : 0; i < n; i++)
+	CHECK(n >= Ablk-1);		/* a's Ablk-1 wipes are among the newest ring entries */
+	for(i = n > Ablk-1 ? n-(Ablk-1) : 0; i < n; i++)
 		EQ(e[i].operation, PEBBLE_AUDIT_WIPE);
 	free(e);
 	pebbleshutdown();
@@ -265,8 +265,8 @@ testauditlocal(void)
 	OK(pebble_secure_alloc_simple(b, 64, (void**)&q));
 	memset(mine, 0, sizeof mine);
 	for(i = 0; i < 20*ring; i++){
-		OK(pebble_secure_wipe(i/64%3 == 0 ? a : b, i/64%3 == 0 ? p : q, 1));	/* a block of a, two of b */
-		if(i > 4*ring && i%64 == 63){	/* past the warm-up: whose is the block each slot holds? */
+		OK(pebble_secure_wipe(i/Ablk%3 == 0 ? a : b, i/Ablk%3 == 0 ? p : q, 1));	/* a block of a, two of b */
+		if(i > 4*ring && i%Ablk == Ablk-1){	/* past the warm-up: whose is the block each slot holds? */
 			for(j = 0; j < 2; j++){
 				blk = (l->slot[j].ent - l->ring) / l->blk;
 				CHECK(mine[blk] == 0 || mine[blk] == j+1);
@@ -282,15 +282,15 @@ testauditlocal(void)
 	CHECK(ss.audit_logged - ss.audit_dropped >= (uvlong)ring);
 	e = calloc(3*ring, sizeof e[0]);
 	n = pebble_secure_audit(a, p, e, 3*ring);
-	CHECK(n >= ring/3 - 64);	/* a logged a third of the newest ring entries */
+	CHECK(n >= ring/3 - Ablk);	/* a logged a third of the newest ring entries */
 
 	/* every slot: the never-used blocks run out, and blocks pass between lists */
 	for(j = 2; j < NP; j++)
 		OK(pebble_secure_alloc_simple(attached(j, "glenda", nil), 64, (void**)&r[j]));
 	for(i = 0; i < 40*ring; i++){
-		j = 2 + i/64 % (NP-2);
-		if(i/64 % 7 == 0)
-			j = i/64 % 2;
+		j = 2 + i/Ablk % (NP-2);
+		if(i/Ablk % 7 == 0)
+			j = i/Ablk % 2;
 		OK(pebble_secure_wipe(&P[j], j == 0 ? p : j == 1 ? q : r[j], 1));
 	}
 	EQ(l->fresh, l->nblk);
@@ -298,10 +298,68 @@ testauditlocal(void)
 	CHECK(ss.audit_logged - ss.audit_dropped >= (uvlong)ring);
 	for(j = 0; j < NP; j++)
 		EQ(l->slot[j].nolog, 0);
-	/* the newest entries: the last 64*(NP-2) wipes went one block to each of slots 2..NP-1, in turn */
+	/* the newest entries: the last Ablk*(NP-2) wipes went one block to each of slots 2..NP-1, in turn */
 	n = pebble_secure_audit(&P[NP-1], r[NP-1], e, 3*ring);
 	CHECK(n >= ring/(NP-2));
 	free(e);
+	pebbleshutdown();
+	EQ(detmetabytes(), 0);
+}
+
+/*
+ * The entry a free logs is a place in the ring and nothing readable
+ * (auditgone): it pushes the oldest entry out as a whole entry would,
+ * in a small ring and in a large one, so an allocation keeps what it
+ * would have kept.  Here every entry a free logs lands on a place that
+ * held x's ALLOC, which must then be gone: the small ring's way and a
+ * block's first place (goneslow), and a block's others (auditgone).
+ */
+void
+testauditgone(void)
+{
+	Proc *a;
+	uchar *w, *x, *y;
+	SecureAuditEntry e[4];
+	PebbleSysStats ss;
+	uvlong i, gone;
+
+	bigring(4);		/* a small ring: exactly the newest 4 */
+	a = attached(0, "glenda", nil);
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&x));	/* 0: x's ALLOC */
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&y));	/* 1 */
+	OK(pebble_secure_free(a, y));				/* 2 */
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&y));	/* 3 */
+	EQ(pebble_secure_audit(a, x, e, 4), 1);
+	OK(pebble_secure_free(a, y));				/* 4: in 0's place */
+	EQ(pebble_secure_audit(a, x, e, 4), 0);
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.audit_logged, 5);
+	EQ(ss.audit_dropped, 1);
+	pebbleshutdown();
+	EQ(detmetabytes(), 0);
+
+	/*
+	 * A large ring: a block starts at a multiple of Ablk, so with w's
+	 * ALLOC at 0, x's at 1 and pairs after them, every block's second
+	 * place is a free's.  x's ALLOC goes once ring newer entries are
+	 * kept, and before the ring's every block has been written over.
+	 */
+	bigring(8192);
+	a = attached(0, "glenda", nil);
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&w));
+	OK(pebble_secure_alloc_simple(a, 64, (void**)&x));
+	gone = 0;
+	for(i = 2; i < 4*(uvlong)pb->audit.nblk*Ablk && gone == 0; i += 2){
+		OK(pebble_secure_alloc_simple(a, 64, (void**)&y));
+		OK(pebble_secure_free(a, y));
+		if(pebble_secure_audit(a, x, e, 4) == 0)
+			gone = i+2;	/* entries logged */
+	}
+	EQ(pebble_secure_audit(a, w, e, 4), 0);
+	CHECK(gone > 8192+1);
+	CHECK(gone <= (uvlong)pb->audit.nblk*Ablk + 2);
+	OK(pebble_secure_sysstats(&ss));
+	EQ(ss.audit_logged, gone);
 	pebbleshutdown();
 	EQ(detmetabytes(), 0);
 }

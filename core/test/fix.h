@@ -28,6 +28,7 @@ void	testswitch(void);
 void	testaudit(void);
 void	testauditblocks(void);
 void	testauditheld(void);
+void	testauditgone(void);
 void	testauditlocal(void);
 void	testheap(void);
 void	testheaplock(void);

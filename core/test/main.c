@@ -122,6 +122,7 @@ static struct {
 	{"audit", testaudit},
 	{"auditblocks", testauditblocks},
 	{"auditheld", testauditheld},
+	{"auditgone", testauditgone},
 	{"auditlocal", testauditlocal},
 	{"heap", testheap},
 	{"heaplock", testheaplock},
