@@ -91,7 +91,9 @@ putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	a = spanarea(s)->aslot;
 	if(!renew(a))
 		return;
-	fill(a->ent, a->seq0, s, i, how, by, size, peer);
+	fill(a->cur, a->seq, s, i, how, by, size, peer);
+	a->cur++;
+	a->seq++;
 	ATOMSTORE(&a->n, a->n+1);
 	if(pb->audit.blk == 1)
 		unlock(&pb->audit.fifolk);
@@ -103,7 +105,9 @@ goneslow(Aslot *a)
 {
 	if(!renew(a))
 		return;
-	__atomic_store_n(&a->ent->seq, a->seq0 + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->cur->seq, a->seq + 1, __ATOMIC_RELAXED);
+	a->cur++;
+	a->seq++;
 	ATOMSTORE(&a->n, a->n+1);
 	if(pb->audit.blk == 1)
 		unlock(&pb->audit.fifolk);
@@ -112,10 +116,14 @@ goneslow(Aslot *a)
 /*
  * Log on slot i of s; the caller holds the owner's write lock, or its
  * read lock and the Aslot's lk.  how is op | perms<<4 | -result<<8.
- * This runs twice in every audited alloc/free pair, and such a pair is
- * bound by its stores, so it makes few: the entry's eight, the
- * allocation's newest sequence and the slot's count, which is also
- * where in its block the slot is.  A small ring's slot always has
+ * It runs once in every audited alloc/free pair (the free's entry is
+ * auditgone's), and such a pair is bound by its instructions, so it
+ * makes few: the entry's eight stores, the allocation's newest
+ * sequence, and the slot's next entry, its sequence and its count,
+ * each kept as it is used rather than worked out from the block's
+ * start (which made a chain of four loads and sums before the first
+ * store: 20.5% over audit off against 19.0%, seven alternating runs
+ * of each binary on 6 December).  A small ring's slot always has
  * n == end (its blocks hold one entry), so only a large ring's entries
  * after the first of a block take the common path, and there the
  * block has Ablk entries.
@@ -123,7 +131,7 @@ goneslow(Aslot *a)
 void
 auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 {
-	uvlong k, n;
+	uvlong n, seq;
 	Auditent *e;
 	Aslot *a;
 
@@ -133,8 +141,8 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 		putslow(s, i, how, by, size, peer);
 		return;
 	}
-	k = n - a->start;
-	e = a->ent + k;
+	e = a->cur;
+	seq = a->seq;
 	/*
 	 * Lines 16 entries on are on their way, owned, before they are
 	 * written: a block comes back to its slot only after ceil(n/blk)
@@ -143,9 +151,11 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 	 * prefetches (prefetchw: the build passes -mprfchw), so the store
 	 * does not ask again.
 	 */
-	if(k+Apre < Ablk)
+	if(n+Apre < a->end)
 		__builtin_prefetch(e+Apre, 1);
-	fill(e, a->seq0 + k, s, i, how, by, size, peer);
+	fill(e, seq, s, i, how, by, size, peer);
+	a->cur = e+1;
+	a->seq = seq+1;
 	ATOMSTORE(&a->n, n+1);
 }
 
@@ -165,7 +175,8 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 void
 auditgone(Span *s)
 {
-	uvlong k, n;
+	uvlong n, seq;
+	Auditent *e;
 	Aslot *a;
 
 	a = spanarea(s)->aslot;
@@ -174,10 +185,13 @@ auditgone(Span *s)
 		goneslow(a);
 		return;
 	}
-	k = n - a->start;
-	if(k+Apre < Ablk)
-		__builtin_prefetch(a->ent+k+Apre, 1);
-	__atomic_store_n(&a->ent[k].seq, a->seq0 + k + 1, __ATOMIC_RELAXED);
+	e = a->cur;
+	seq = a->seq;
+	if(n+Apre < a->end)
+		__builtin_prefetch(e+Apre, 1);
+	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELAXED);
+	a->cur = e+1;
+	a->seq = seq+1;
 	ATOMSTORE(&a->n, n+1);
 }
 

@@ -239,11 +239,11 @@ auditrenew(Aslot *a)
 		c = l->taken++;
 		b = c % l->nblk;
 		drop = c >= l->nblk;
-		a->seq0 = c;
+		a->seq = c;
 	}else{
 		if((b = take(l, a, &c, &drop)) < 0)
 			return 0;
-		a->seq0 = (c*l->nblk + b) * l->blk;
+		a->seq = (c*l->nblk + b) * l->blk;
 	}
 	/*
 	 * A large ring's reused block is counted dropped when taken, but its
@@ -253,10 +253,10 @@ auditrenew(Aslot *a)
 	 */
 	if(drop)
 		ATOMSTORE(&a->dropped, a->dropped + l->blk);
-	a->start = a->n;
 	ATOMSTORE(&a->end, a->n + l->blk);
 	ATOMSTORE(&a->reused, drop && l->blk > 1);
 	a->ent = &l->ring[b * l->blk];
+	a->cur = a->ent;
 	for(k = 0; k < Apre && k < l->blk; k++)
 		__builtin_prefetch(a->ent+k, 1);
 	return 1;

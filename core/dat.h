@@ -186,10 +186,10 @@ struct Auditent {
 struct Aslot {
 	Lock	lk;		/* taken by whoever logs on the slot's allocations under its read lock */
 	Auditent	*ent;	/* its block's first entry, nil if it holds none */
-	uvlong	seq0;		/* that entry's sequence: (claim*nblk + block)*blk */
-	uvlong	start;		/* n when it took the block: entry n-start of the block is next */
-	uvlong	end;		/* start+blk, kept so the logging path reads only its own line: n == end, it needs another block */
-	uvlong	n;		/* entries written to blocks by the slot (atomic: also its count) */
+	Auditent	*cur;	/* the next entry to write in it */
+	uvlong	seq;		/* that entry's sequence: (claim*nblk + block)*blk + its place */
+	uvlong	end;		/* n when it took the block, plus blk: n == end, it needs another */
+	uvlong	n;		/* entries written to blocks by the slot (atomic) */
 	uvlong	nolog;		/* entries logged with no block to hold them (atomic) */
 	uvlong	dropped;	/* of all logged by the slot, how many later overwritten or never kept (atomic) */
 	/* a second line, touched once a block: the blocks it let go, oldest first */
