@@ -30,7 +30,7 @@ enum {
 	CONFLEN		= 24,
 	IDBLOCK		= 1<<16,	/* ids an area takes at a time */
 	Ablk		= 256,		/* audit entries an area claims at a time */
-	Ablkmin		= 8192,		/* ... in a ring of at least this many (smaller: blocks of one) */
+	Ablkmin		= PEBBLE_AUDITEXACT,	/* ... in a ring of at least this many (smaller: blocks of one) */
 	Apre		= 16,		/* audit entries written ahead of are prefetched, owned (audit.c) */
 	Coldpages	= 512,		/* arena pages in use (2 MiB) past which frees prefetch (heap.c, coldcheck) */
 	Hintpages	= 255,		/* runs of at most this many pages have a pagehint (slab.c) */

@@ -149,6 +149,7 @@ enum {
 	PEBBLE_MAXHEAP		= 1U<<31,
 	PEBBLE_MAXNPROC		= 16384,	/* access maps take nproc²/8 bytes */
 	PEBBLE_MAXAUDIT		= 1<<24,
+	PEBBLE_AUDITEXACT	= 8192,		/* a smaller ring keeps exactly its newest auditsize entries; a larger at least those (docs/decisions.md) */
 };
 
 /* the per-proc settings of getconf and setconf (DESIGN.md, Configuration) */

@@ -117,7 +117,11 @@ checkinfo(Ev *e, SecureAllocation *in, SAlloc *t, int have)
 			(ulong)t->size, have, t->owner->pid, t->id, t->ng, t->prot, t->time);
 }
 
-/* all of t's entries while the ring has not wrapped past them, ALLOC first, in time order */
+/*
+ * all of t's entries while the ring has not wrapped past them, ALLOC
+ * first, in time order; once it has, in a ring that keeps exactly its
+ * newest entries, no ALLOC (t's is older than all of those)
+ */
 void
 checkaudit(Ev *e, SAlloc *t, SecureAuditEntry *ents, vlong got, int max)
 {
@@ -142,6 +146,9 @@ checkaudit(Ev *e, SAlloc *t, SecureAuditEntry *ents, vlong got, int max)
 			violation(e, "audit entry %d of #%llu is out of time order", i, t->h);
 		else if(ents[i].timestamp < t->time)
 			violation(e, "audit entry %d of #%llu is older than the allocation", i, t->h);
+		else if(ents[i].operation == PEBBLE_AUDIT_ALLOC && lo != hi && peekauditsize() < PEBBLE_AUDITEXACT)
+			violation(e, "audit of #%llu returned its ALLOC, %llu entries back in a ring that keeps exactly the newest %llu",
+				t->h, sim.audithead - t->auditbase, peekauditsize());
 		else if(i == 0 && lo == hi && (ents[i].operation != PEBBLE_AUDIT_ALLOC
 		|| ents[i].pid != t->mkpid || ents[i].size != t->osize || ents[i].perms != t->prot))
 			violation(e, "the first audit entry of #%llu is not its ALLOC (op %d pid %lu size %lu perms %d)",
