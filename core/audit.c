@@ -67,50 +67,95 @@ fill(Auditent *e, uvlong seq, Span *s, uint i, uint how, Proc *by, usize size, u
 	ATOMSTORE(&al[i], seq+1);
 }
 
-/* a's next block, or 0 with the entry counted as logged and lost */
-static int
-renew(Aslot *a)
+/*
+ * The slot's next place, its sequence and the slot's count, nil when
+ * its block is full.
+ * Lines 16 entries on are on their way, owned, before they are
+ * written: a block comes back to its slot only after ceil(n/blk) + H
+ * others were taken, so its lines are no longer in the first caches,
+ * and fetching one takes longer than a few entries.  Write prefetches
+ * (prefetchw: the build passes -mprfchw), so the store does not ask
+ * again.
+ */
+static inline __attribute__((always_inline)) Auditent*
+place(Aslot *a, uvlong *seq, uvlong *np)
 {
-	if(auditrenew(a))
-		return 1;
-	count(&a->nolog);
-	count(&a->dropped);
-	return 0;
+	uvlong n;
+
+	n = *np = a->n;
+	if(n == a->end)
+		return nil;
+	if(n+Apre < a->end)
+		__builtin_prefetch(a->cur+Apre, 1);
+	*seq = a->seq;
+	return a->cur;
+}
+
+/* past place e, of sequence seq, once it is written; n is the slot's count, kept from before the stores into the ring */
+static inline __attribute__((always_inline)) void
+advance(Aslot *a, Auditent *e, uvlong seq, uvlong n)
+{
+	a->cur = e+1;
+	a->seq = seq+1;
+	ATOMSTORE(&a->n, n+1);
 }
 
 /*
- * The first entry of a new block, and every entry of a small ring:
- * out of line, so that the common path below calls nothing and keeps
- * its values in the registers a call would clobber anyway.
+ * The first place of a's next block (a small ring's next entry, with
+ * fifolk held until ringdone), or nil with the entry counted as logged
+ * and lost.  The slow paths below are out of line, so that the common
+ * paths call nothing and keep their values in the registers a call
+ * would clobber anyway.
  */
-static void __attribute__((noinline))
-putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
+static Auditent*
+renew(Aslot *a, uvlong *seq, uvlong *np)
 {
-	Aslot *a;
+	if(auditrenew(a)){
+		*seq = a->seq;
+		*np = a->n;
+		return a->cur;
+	}
+	count(&a->nolog);
+	count(&a->dropped);
+	return nil;
+}
 
-	a = spanarea(s)->aslot;
-	if(!renew(a))
-		return;
-	fill(a->cur, a->seq, s, i, how, by, size, peer);
-	a->cur++;
-	a->seq++;
-	ATOMSTORE(&a->n, a->n+1);
+/* a small ring's entry is written: let the next writer in */
+static void
+ringdone(void)
+{
 	if(pb->audit.blk == 1)
 		unlock(&pb->audit.fifolk);
 }
 
-/* auditgone's first entry of a block, and every one of a small ring */
+/* auditput's first entry of a block, and every entry of a small ring */
+static void __attribute__((noinline))
+putslow(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
+{
+	Auditent *e;
+	uvlong seq, n;
+	Aslot *a;
+
+	a = spanarea(s)->aslot;
+	if((e = renew(a, &seq, &n)) == nil)
+		return;
+	fill(e, seq, s, i, how, by, size, peer);
+	advance(a, e, seq, n);
+	ringdone();
+}
+
+/* the same for auditgone */
 static void __attribute__((noinline))
 goneslow(Aslot *a)
 {
-	if(!renew(a))
+	Auditent *e;
+	uvlong seq, n;
+
+	if((e = renew(a, &seq, &n)) == nil)
 		return;
-	__atomic_store_n(&a->cur->seq, a->seq + 1, __ATOMIC_RELAXED);
-	a->cur++;
-	a->seq++;
-	ATOMSTORE(&a->n, a->n+1);
-	if(pb->audit.blk == 1)
-		unlock(&pb->audit.fifolk);
+	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELAXED);
+	advance(a, e, seq, n);
+	ringdone();
 }
 
 /*
@@ -131,32 +176,17 @@ goneslow(Aslot *a)
 void
 auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 {
-	uvlong n, seq;
 	Auditent *e;
+	uvlong seq, n;
 	Aslot *a;
 
 	a = spanarea(s)->aslot;
-	n = a->n;
-	if(n == a->end){
+	if((e = place(a, &seq, &n)) == nil){
 		putslow(s, i, how, by, size, peer);
 		return;
 	}
-	e = a->cur;
-	seq = a->seq;
-	/*
-	 * Lines 16 entries on are on their way, owned, before they are
-	 * written: a block comes back to its slot only after ceil(n/blk)
-	 * + H others were taken, so its lines are no longer in the first
-	 * caches, and fetching one takes longer than a few entries.  Write
-	 * prefetches (prefetchw: the build passes -mprfchw), so the store
-	 * does not ask again.
-	 */
-	if(n+Apre < a->end)
-		__builtin_prefetch(e+Apre, 1);
 	fill(e, seq, s, i, how, by, size, peer);
-	a->cur = e+1;
-	a->seq = seq+1;
-	ATOMSTORE(&a->n, n+1);
+	advance(a, e, seq, n);
 }
 
 /*
@@ -175,24 +205,17 @@ auditput(Span *s, uint i, uint how, Proc *by, usize size, ulong peer)
 void
 auditgone(Span *s)
 {
-	uvlong n, seq;
 	Auditent *e;
+	uvlong seq, n;
 	Aslot *a;
 
 	a = spanarea(s)->aslot;
-	n = a->n;
-	if(n == a->end){
+	if((e = place(a, &seq, &n)) == nil){
 		goneslow(a);
 		return;
 	}
-	e = a->cur;
-	seq = a->seq;
-	if(n+Apre < a->end)
-		__builtin_prefetch(e+Apre, 1);
 	__atomic_store_n(&e->seq, seq+1, __ATOMIC_RELAXED);
-	a->cur = e+1;
-	a->seq = seq+1;
-	ATOMSTORE(&a->n, n+1);
+	advance(a, e, seq, n);
 }
 
 /* a refusal: the caller may hold only the owner's read lock, shared with other refusals */
